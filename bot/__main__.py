@@ -1,0 +1,116 @@
+"""The one command line: `python -m bot COMMAND …` (the Procfile and Makefile run these)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Iterable
+
+from bot.knowledge import KnowledgeError, check_knowledge, load_knowledge
+
+EXIT_USAGE = 2
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    """Validate all content; print `file:line: message` per problem."""
+    _, problems = check_knowledge()
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem(s)", file=sys.stderr)
+        return 1
+    print("knowledge: ok")
+    return 0
+
+
+def _cmd_ask(args: argparse.Namespace) -> int:
+    """Answer one question (argument) or one per stdin line, as text or JSON lines."""
+    from bot.matching import Matcher, render_answer_text
+
+    matcher = Matcher(load_knowledge())
+    if args.question is not None:
+        questions: Iterable[str] = [" ".join(args.question)]
+        if not any(q.strip() for q in questions):
+            print('usage: python -m bot ask "QUESTION" [--json]  (the question is empty)',
+                  file=sys.stderr)  # fmt: skip
+            return EXIT_USAGE
+    elif sys.stdin.isatty():
+        return _ask_loop(matcher, as_json=args.json)
+    else:
+        questions = (line.rstrip("\n") for line in sys.stdin)
+    for question in questions:
+        result = matcher.match(question)
+        if args.json:
+            print(json.dumps(result.as_json(), ensure_ascii=False), flush=True)
+        else:
+            print(render_answer_text(matcher.knowledge, result), flush=True)
+    return 0
+
+
+def _ask_loop(matcher: object, *, as_json: bool) -> int:
+    """An interactive question prompt (Ctrl-D or 'quit' to leave)."""
+    from bot.matching import Matcher, render_answer_text
+
+    assert isinstance(matcher, Matcher)
+    print("Gold Card help desk — ask a question in English or 中文 (Ctrl-D to quit).")
+    while True:
+        try:
+            question = input("> ")
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return 0
+        if question.strip().lower() in {"quit", "exit", "q"}:
+            return 0
+        if not question.strip():
+            continue
+        result = matcher.match(question)
+        if as_json:
+            print(json.dumps(result.as_json(), ensure_ascii=False))
+        else:
+            print(render_answer_text(matcher.knowledge, result), end="\n\n")
+
+
+def _cmd_main(args: argparse.Namespace) -> int:
+    """The main job on its embedded defaults (what `make run` starts)."""
+    return _ask_loop(_matcher(), as_json=False)
+
+
+def _matcher() -> object:
+    from bot.matching import Matcher
+
+    return Matcher(load_knowledge())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, func: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:
+        doc = (func.__doc__ or "").strip().splitlines()[0]
+        cmd = sub.add_parser(name, help=doc, description=doc)
+        cmd.set_defaults(func=func)
+        return cmd
+
+    add("main", _cmd_main)
+    add("check", _cmd_check)
+    ask = add("ask", _cmd_ask)
+    ask.add_argument("question", nargs="*", default=None, help="the question (else stdin)")
+    ask.add_argument("--json", action="store_true", help="one JSON object per question")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "question", None) == []:
+        args.question = None
+    try:
+        return args.func(args)
+    except KnowledgeError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

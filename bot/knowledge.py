@@ -1,0 +1,408 @@
+"""Loads and validates all content (FAQ entries, synonyms, guides) into frozen, typed objects.
+
+Content lives in `knowledge/`; `python -m bot check` runs `check_knowledge` and prints problems.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError, model_validator
+
+from bot.textnorm import LANGS, Lang, detect_lang, normalize
+from bot.yamlsrc import Problem, YamlError, line_of, load_located
+
+KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
+
+MIN_QUESTIONS = 8
+# Deep-link payloads are <= 64 chars of [A-Za-z0-9_-]; ids leave room for a prefix.
+ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+MAX_ID_LENGTH = 40
+URL_IN_TEXT = re.compile(r"https?://[^\s<>()\"'，。、；）]+")
+
+NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+@dataclass(frozen=True)
+class Tutorial:
+    """One of the official tutorials in shared/seeds: the source every fact is cited from."""
+
+    key: str  # seed file prefix, used in `source:` entries
+    number: int  # the tutorial's own number ("4. 進度查詢…")
+    seed: str
+    guide: str
+    steps: int
+    title_zh: str
+    title_en: str
+
+    def title(self, lang: Lang) -> str:
+        return self.title_zh if lang == "zh" else self.title_en
+
+
+TUTORIALS: dict[str, Tutorial] = {
+    t.key: t
+    for t in (
+        Tutorial(
+            "001", 2, "001_800ac3f0af354857.txt", "apply", 23,
+            "資料填寫與上傳步驟教學", "Filling in and uploading the application",
+        ),
+        Tutorial(
+            "000", 4, "000_e1783e5fe41f3a22.txt", "progress", 7,
+            "進度查詢/領取就業金卡步驟教學", "Checking progress and collecting the card",
+        ),
+        Tutorial(
+            "003", 5, "003_c921ff019332ae37.txt", "supplement", 13,
+            "補正(件)上傳教學", "Supplementing and correcting documents",
+        ),
+        Tutorial(
+            "004", 6, "004_7726a704017afde1.txt", "change", 12,
+            "資料異動教學", "Changing the data on your card",
+        ),
+        Tutorial(
+            "002", 7, "002_e99c191038a09f0f.txt", "renew", 16,
+            "延期申請教學", "Renewal (extension)",
+        ),
+    )
+}  # fmt: skip
+
+
+class Text(_Frozen):
+    """A text in both languages."""
+
+    zh: NonEmpty
+    en: NonEmpty
+
+    def __getitem__(self, lang: Lang) -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+class Phrases(_Frozen):
+    """Lists of short texts in both languages (sample questions, keywords)."""
+
+    zh: tuple[NonEmpty, ...] = ()
+    en: tuple[NonEmpty, ...] = ()
+
+    def __getitem__(self, lang: Lang) -> tuple[str, ...]:
+        return self.zh if lang == "zh" else self.en
+
+    def all(self) -> tuple[str, ...]:
+        return self.zh + self.en
+
+
+class Link(_Frozen):
+    """An official page an answer cites."""
+
+    url: NonEmpty
+    title: Text
+
+
+class Source(_Frozen):
+    """Where a fact comes from: tutorial steps (no steps = its introduction), or an official URL."""
+
+    tutorial: Literal["000", "001", "002", "003", "004"] | None = None
+    steps: tuple[int, ...] = ()
+    url: NonEmpty | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Source:
+        if (self.tutorial is None) == (self.url is None):
+            raise ValueError("give either `tutorial` (with optional `steps`) or `url`")
+        if self.url is not None and self.steps:
+            raise ValueError("`steps` belongs to a tutorial source, not a URL")
+        return self
+
+    def cite(self, lang: Lang) -> str:
+        """A human citation: "Tutorial 2, steps 12–13" / "教學 2 步驟 12–13"."""
+        if self.url is not None:
+            return self.url
+        tutorial = TUTORIALS[self.tutorial]  # type: ignore[index]
+        steps = _step_ranges(self.steps)
+        if lang == "zh":
+            where = f"步驟 {steps}" if steps else "說明"
+            return f"教學 {tutorial.number}「{tutorial.title_zh}」{where}"
+        where = (f"step {steps}" if len(self.steps) == 1 else f"steps {steps}") if steps else (
+            "introduction"
+        )
+        return f"Tutorial {tutorial.number} ({tutorial.title_en}), {where}"
+
+
+def _step_ranges(steps: tuple[int, ...]) -> str:
+    """(1, 2, 3, 5) -> "1–3, 5"."""
+    parts: list[str] = []
+    for n in sorted(set(steps)):
+        if parts and parts[-1].split("–")[-1] == str(n - 1):
+            parts[-1] = f"{parts[-1].split('–')[0]}–{n}"
+        else:
+            parts.append(str(n))
+    return ", ".join(parts)
+
+
+class FaqEntry(_Frozen):
+    """One FAQ topic: `knowledge/faq/<id>.yaml`."""
+
+    id: str
+    title: Text
+    answer: Text
+    questions: Phrases
+    keywords: Phrases = Phrases()
+    related: tuple[str, ...] = ()
+    links: tuple[Link, ...] = ()
+    source: tuple[Source, ...]
+
+
+class SynonymGroup(_Frozen):
+    """Words that mean one concept, in either language; the matcher folds them to `id`."""
+
+    id: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
+    zh: tuple[NonEmpty, ...] = ()
+    en: tuple[NonEmpty, ...] = ()
+
+    def terms(self) -> tuple[str, ...]:
+        return self.zh + self.en
+
+
+class _SynonymsFile(_Frozen):
+    groups: tuple[SynonymGroup, ...]
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    """Everything the bot knows, loaded once at start-up."""
+
+    faq: dict[str, FaqEntry]
+    synonyms: tuple[SynonymGroup, ...]
+    guides: dict[str, Any] = field(default_factory=dict)
+
+    def entry(self, topic_id: str) -> FaqEntry:
+        return self.faq[topic_id]
+
+
+class KnowledgeError(Exception):
+    """Content failed validation; `problems` lists every one found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        shown = "\n".join(str(p) for p in problems[:20])
+        more = f"\n… and {len(problems) - 20} more" if len(problems) > 20 else ""
+        super().__init__(f"{len(problems)} problem(s) in the knowledge base:\n{shown}{more}")
+
+
+# --- loading -------------------------------------------------------------------------------
+
+
+class _Collector:
+    """Gathers problems with display paths relative to the knowledge folder's parent."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.problems: list[Problem] = []
+
+    def display(self, path: Path) -> str:
+        try:
+            return str(path.relative_to(self.root.parent))
+        except ValueError:
+            return str(path)
+
+    def add(self, path: Path, line: int, message: str) -> None:
+        self.problems.append(Problem(self.display(path), line, message))
+
+    def read(self, path: Path) -> Any:
+        try:
+            return load_located(path, self.display(path))
+        except YamlError as exc:
+            self.problems.append(exc.problem)
+            return None
+
+    def model(self, path: Path, data: Any, model: type[BaseModel], **extra: Any) -> Any:
+        """Validate `data` against `model`; report each error at its YAML line."""
+        if not isinstance(data, dict):
+            self.add(path, getattr(data, "line", 1), "expected a mapping at the top level")
+            return None
+        try:
+            return model.model_validate({**data, **extra})
+        except ValidationError as exc:
+            for err in exc.errors():
+                loc = tuple(err["loc"])
+                where = ".".join(str(p) for p in loc) or "(top)"
+                self.add(path, line_of(data, loc), f"{where}: {err['msg']}")
+            return None
+
+
+def _load_faq(col: _Collector) -> dict[str, FaqEntry]:
+    entries: dict[str, FaqEntry] = {}
+    raw_by_id: dict[str, Any] = {}
+    for path in sorted((col.root / "faq").glob("*.yaml")):
+        topic_id = path.stem
+        if not ID_PATTERN.match(topic_id) or len(topic_id) > MAX_ID_LENGTH:
+            col.add(path, 1, f"file name {topic_id!r} is not a valid id (a-z, 0-9, '-', ≤ 40)")
+            continue
+        data = col.read(path)
+        if data is None:
+            continue
+        if isinstance(data, dict) and data.get("id", topic_id) != topic_id:
+            line = data.key_lines.get("id", 1)
+            col.add(path, line, f"id {data['id']!r} differs from the file name {topic_id!r}")
+        entry = col.model(path, data, FaqEntry, id=topic_id)
+        if entry is not None:
+            entries[topic_id] = entry
+            raw_by_id[topic_id] = data
+    _check_faq(col, entries, raw_by_id)
+    return entries
+
+
+def _check_faq(col: _Collector, entries: dict[str, FaqEntry], raw: dict[str, Any]) -> None:
+    faq_dir = col.root / "faq"
+    contract = _contract_topic_ids(col)
+    for topic_id, line in contract.items():
+        if topic_id not in entries and not (faq_dir / f"{topic_id}.yaml").exists():
+            col.add(col.root / "topics.yaml", line, f"topic {topic_id!r} has no FAQ entry")
+
+    seen_questions: dict[str, tuple[str, Path, int]] = {}
+    for topic_id, entry in entries.items():
+        path = faq_dir / f"{topic_id}.yaml"
+        data = raw[topic_id]
+
+        def at(*loc: int | str, _data: Any = data) -> int:
+            return line_of(_data, loc)
+
+        for lang in LANGS:
+            n = len(entry.questions[lang])
+            if n < MIN_QUESTIONS:
+                col.add(path, at("questions", lang), f"{lang}: {n} sample questions, need ≥ 8")
+            for field_name in ("title", "answer"):
+                text = getattr(entry, field_name)[lang]
+                if detect_lang(text) != lang and lang == "en":
+                    col.add(path, at(field_name, lang), f"{field_name}.en reads as Chinese")
+                if lang == "zh" and not re.search(r"[\u4e00-\u9fff]", text):
+                    col.add(path, at(field_name, lang), f"{field_name}.zh has no Chinese")
+            for i, question in enumerate(entry.questions[lang]):
+                key = normalize(question)
+                if key in seen_questions and seen_questions[key][0] != topic_id:
+                    other_id, other_path, other_line = seen_questions[key]
+                    col.add(
+                        path,
+                        at("questions", lang, i),
+                        f"sample question {question!r} is also in {other_id} "
+                        f"({col.display(other_path)}:{other_line})",
+                    )
+                else:
+                    seen_questions.setdefault(key, (topic_id, path, at("questions", lang, i)))
+
+        for i, related in enumerate(entry.related):
+            if related == topic_id:
+                col.add(path, at("related", i), "a topic cannot be related to itself")
+            elif related not in entries and not (faq_dir / f"{related}.yaml").exists():
+                col.add(path, at("related", i), f"related topic {related!r} does not exist")
+
+        for i, link in enumerate(entry.links):
+            if not _is_url(link.url):
+                col.add(path, at("links", i, "url"), f"malformed URL {link.url!r}")
+        for lang in LANGS:
+            for url in URL_IN_TEXT.findall(entry.answer[lang]):
+                if not _is_url(url):
+                    col.add(path, at("answer", lang), f"malformed URL {url!r} in answer")
+        for i, src in enumerate(entry.source):
+            for problem in _source_problems(src):
+                col.add(path, at("source", i), problem)
+
+
+def _source_problems(src: Source) -> Iterator[str]:
+    if src.url is not None and not _is_url(src.url):
+        yield f"malformed URL {src.url!r}"
+    if src.tutorial is not None:
+        tutorial = TUTORIALS[src.tutorial]
+        for step in src.steps:
+            if not 1 <= step <= tutorial.steps:
+                yield f"tutorial {src.tutorial} has steps 1–{tutorial.steps}, not {step}"
+
+
+def _is_url(url: str) -> bool:
+    parts = urlsplit(url)
+    return (
+        parts.scheme in ("http", "https")
+        and bool(re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)+", parts.netloc.lower()))
+        and " " not in url
+    )
+
+
+def _contract_topic_ids(col: _Collector) -> dict[str, int]:
+    """Topic ids of the contract file (knowledge/topics.yaml) with their lines."""
+    path = col.root / "topics.yaml"
+    if not path.exists():
+        return {}
+    data = col.read(path)
+    if not isinstance(data, dict) or not isinstance(data.get("topics"), list):
+        col.add(path, 1, "expected `topics:` with a list of topics")
+        return {}
+    topics = data["topics"]
+    return {
+        t["id"]: topics.item_lines[i]
+        for i, t in enumerate(topics)
+        if isinstance(t, dict) and isinstance(t.get("id"), str)
+    }
+
+
+def _load_synonyms(col: _Collector) -> tuple[SynonymGroup, ...]:
+    path = col.root / "synonyms.yaml"
+    if not path.exists():
+        col.add(path, 1, "missing synonyms file")
+        return ()
+    data = col.read(path)
+    parsed = col.model(path, data, _SynonymsFile) if data is not None else None
+    if parsed is None:
+        return ()
+    seen: dict[str, str] = {}
+    ids: set[str] = set()
+    for i, group in enumerate(parsed.groups):
+        line = line_of(data, ("groups", i))
+        if group.id in ids:
+            col.add(path, line, f"duplicate synonym group id {group.id!r}")
+        ids.add(group.id)
+        if len(group.terms()) < 1:
+            col.add(path, line, f"group {group.id!r} has no terms")
+        for term in group.terms():
+            key = normalize(term)
+            if not key:
+                col.add(path, line, f"group {group.id!r}: term {term!r} is empty once normalised")
+            elif key in seen and seen[key] != group.id:
+                col.add(path, line, f"term {term!r} is in both {seen[key]!r} and {group.id!r}")
+            seen.setdefault(key, group.id)
+    return parsed.groups
+
+
+# Other loaders (guides) register here: each takes the collector and the FAQ entries loaded so
+# far and returns what it adds to Knowledge as keyword arguments.
+_EXTRA_LOADERS: list[Callable[[_Collector, dict[str, FaqEntry]], dict[str, Any]]] = []
+
+
+def check_knowledge(root: Path = KNOWLEDGE_DIR) -> tuple[Knowledge | None, list[Problem]]:
+    """Load everything under `root`, returning the knowledge (None if broken) and all problems."""
+    col = _Collector(root)
+    faq = _load_faq(col)
+    synonyms = _load_synonyms(col)
+    extra: dict[str, Any] = {}
+    for loader in _EXTRA_LOADERS:
+        extra.update(loader(col, faq))
+    problems = sorted(set(col.problems))
+    if problems:
+        return None, problems
+    return Knowledge(faq=faq, synonyms=synonyms, **extra), []
+
+
+@cache
+def load_knowledge(root: Path = KNOWLEDGE_DIR) -> Knowledge:
+    """The validated knowledge base; raises KnowledgeError listing every problem."""
+    knowledge, problems = check_knowledge(root)
+    if knowledge is None:
+        raise KnowledgeError(problems)
+    return knowledge

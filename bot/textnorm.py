@@ -1,0 +1,84 @@
+"""Text normalisation shared by content checks and the matcher: one canonical form of a question.
+
+Owns Unicode folding, Simplified -> Traditional (Taiwan usage), punctuation, and language detection.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from typing import Literal
+
+import opencc
+
+Lang = Literal["zh", "en"]
+LANGS: tuple[Lang, Lang] = ("zh", "en")
+
+# s2twp converts phrases to Taiwan usage (软件 -> 軟體, 打印 -> 列印); text already in Traditional
+# passes through, except for variant characters folded below.
+_S2TWP = opencc.OpenCC("s2twp")
+
+# Variants that opencc or users produce for the same word; folded so both sides compare equal.
+_VARIANTS = str.maketrans(
+    {
+        "臺": "台",
+        "賬": "帳",
+        "箇": "個",
+        "裏": "裡",
+        "綫": "線",
+        "爲": "為",
+        "衆": "眾",
+        "着": "著",
+        "峯": "峰",
+        "啓": "啟",
+        "僞": "偽",
+        "户": "戶",
+        "鈎": "鉤",
+        "羣": "群",
+        "黴": "霉",
+    }
+)
+
+_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+CJK_RUN = re.compile(f"[{_CJK}]+")
+LATIN_WORD = re.compile(r"[a-z0-9][a-z0-9$.,'/+]*[a-z0-9]|[a-z0-9]")
+# Anything that is not a letter, a digit or CJK separates words; keep $ . , inside numbers/URLs.
+_SEPARATORS = re.compile(f"[^a-z0-9{_CJK}$.,'/+@:-]+")
+_TRAILING = re.compile(r"[.,'/+:-]+(?=\s|$)|(?<=\s)[.,'/+:-]+|^[.,'/+:-]+")
+
+
+@lru_cache(maxsize=4096)
+def to_traditional(text: str) -> str:
+    """Simplified (or mixed) Chinese to Traditional in Taiwan usage; Latin text is untouched."""
+    if not CJK_RUN.search(text):
+        return text
+    return _S2TWP.convert(text).translate(_VARIANTS)
+
+
+def normalize(text: str) -> str:
+    """Fold a question to its canonical form: NFKC, lower case, Traditional, single spaces.
+
+    Punctuation of both scripts becomes a space; the characters that carry meaning inside
+    amounts, URLs and emails (``NT$160,000``, ``a378liu@immigration.gov.tw``) are kept.
+    """
+    text = unicodedata.normalize("NFKC", text).casefold()
+    text = to_traditional(text)
+    text = _SEPARATORS.sub(" ", text)
+    text = _TRAILING.sub(" ", text)
+    return " ".join(text.split())
+
+
+def detect_lang(text: str, default: Lang = "en") -> Lang:
+    """Guess whether a message is Chinese or English.
+
+    Any Chinese characters weigh heavily: one Chinese character carries about as much as an
+    English word of four letters, so "金卡 renew 怎麼辦" is Chinese while "How do I renew my
+    金卡?" is English.
+    """
+    text = unicodedata.normalize("NFKC", text)
+    cjk = sum(len(run) for run in CJK_RUN.findall(text))
+    latin = sum(1 for ch in text if ch.isascii() and ch.isalpha())
+    if cjk == 0 and latin == 0:
+        return default
+    return "zh" if cjk * 4 >= latin else "en"
