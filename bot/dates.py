@@ -123,7 +123,8 @@ def _en_weekday(text: str, p: dict) -> str:
     day = date.fromisoformat(p["date"])
     return (
         f"{format_date(day, 'd MMMM y', locale='en')} is a {_weekday_name(day, 'en')}, not a"
-        f" {_EN_WEEKDAY_NAMES[int(p['typed'])].capitalize()}; check the date, or type it without the weekday: {day}."
+        f" {_EN_WEEKDAY_NAMES[int(p['typed'])].capitalize()}; check the date, or type it"
+        f" without the weekday: {day}."
     )
 
 
