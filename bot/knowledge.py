@@ -6,14 +6,21 @@ Content lives in `knowledge/`; `python -m bot check` runs `check_knowledge` and 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 
 from bot.textnorm import LANGS, Lang, detect_lang, normalize
 from bot.yamlsrc import Problem, YamlError, line_of, load_located
@@ -107,7 +114,7 @@ class Link(_Frozen):
 
 
 class Source(_Frozen):
-    """Where a fact comes from: tutorial steps (no steps = its introduction), or an official URL."""
+    """Where a fact comes from: tutorial steps (none = its introduction), or an official URL."""
 
     tutorial: Literal["000", "001", "002", "003", "004"] | None = None
     steps: tuple[int, ...] = ()
@@ -130,8 +137,10 @@ class Source(_Frozen):
         if lang == "zh":
             where = f"步驟 {steps}" if steps else "說明"
             return f"教學 {tutorial.number}「{tutorial.title_zh}」{where}"
-        where = (f"step {steps}" if len(self.steps) == 1 else f"steps {steps}") if steps else (
-            "introduction"
+        where = (
+            (f"step {steps}" if len(self.steps) == 1 else f"steps {steps}")
+            if steps
+            else ("introduction")
         )
         return f"Tutorial {tutorial.number} ({tutorial.title_en}), {where}"
 
@@ -175,16 +184,160 @@ class _SynonymsFile(_Frozen):
     groups: tuple[SynonymGroup, ...]
 
 
+# --- guides --------------------------------------------------------------------------------
+
+# The guides the issue table fixes, in its order; each follows one tutorial step for step.
+GUIDE_IDS: tuple[str, ...] = tuple(t.guide for t in TUTORIALS.values())
+TUTORIAL_OF_GUIDE: dict[str, Tutorial] = {t.guide: t for t in TUTORIALS.values()}
+# The login steps every guide references by these names (knowledge/guides/README.md).
+SHARED_STEP_IDS: tuple[str, ...] = (
+    "open-platform",
+    "gold-card-icon",
+    "login-button",
+    "choose-role",
+    "sign-in",
+    "logout-countdown",
+)
+
+Condition = Literal[
+    "abroad", "inside_taiwan", "hk_macau", "not_hk_macau", "mainland_born", "first_application",
+    "renewal",
+]  # fmt: skip
+CONDITIONS: tuple[Condition, ...] = get_args(Condition)
+# A `when` naming both sides of one of these would hide its step or note from everybody.
+EXCLUSIVE_CONDITIONS: tuple[frozenset[Condition], ...] = (
+    frozenset({"abroad", "inside_taiwan"}),
+    frozenset({"hk_macau", "not_hk_macau"}),
+    frozenset({"first_application", "renewal"}),
+)
+
+SectionId = Annotated[str, StringConstraints(pattern=ID_PATTERN.pattern)]
+
+
+class Note(Text):
+    """A warning or remark on a step; with `when`, only for applicants meeting all conditions."""
+
+    when: tuple[Condition, ...] = ()
+
+
+class Section(_Frozen):
+    """A titled run of steps, as the tutorial groups them; it ends where the next one starts."""
+
+    id: SectionId
+    title: Text
+    first: int = Field(alias="from", ge=1)
+
+
+class SharedStep(_Frozen):
+    """A step several tutorials share (logging in), written once in knowledge/shared_steps.yaml."""
+
+    title: Text
+    body: Text
+    notes: tuple[Note, ...] = ()
+    links: tuple[Link, ...] = ()
+    topics: tuple[str, ...] = ()
+
+
+class _SharedStepsFile(_Frozen):
+    steps: dict[str, SharedStep]
+
+
+class _StepEntry(_Frozen):
+    """A step as a guide file writes it: its own title and body, or a shared step plus extras."""
+
+    n: int
+    shared: str | None = None
+    title: Text | None = None
+    body: Text | None = None
+    notes: tuple[Note, ...] = ()
+    links: tuple[Link, ...] = ()
+    topics: tuple[str, ...] = ()
+    when: tuple[Condition, ...] = ()
+
+    @model_validator(mode="after")
+    def _own_or_shared(self) -> _StepEntry:
+        if self.shared is None and (self.title is None or self.body is None):
+            raise ValueError("a step needs `title` and `body`, or `shared`")
+        if self.shared is not None and (self.title is not None or self.body is not None):
+            raise ValueError(
+                "a step with `shared` takes its title and body from shared_steps.yaml; "
+                "add only notes, links, topics or when"
+            )
+        return self
+
+
+class _GuideFile(_Frozen):
+    title: Text
+    tutorial: Literal["000", "001", "002", "003", "004"]
+    intro: Text | None = None
+    sections: tuple[Section, ...]
+    steps: tuple[_StepEntry, ...]
+
+
+class Step(_Frozen):
+    """One step of a guide, numbered as its tutorial numbers it, with shared text expanded."""
+
+    n: int
+    section: str
+    title: Text
+    body: Text
+    notes: tuple[Note, ...] = ()
+    links: tuple[Link, ...] = ()
+    topics: tuple[str, ...] = ()
+    when: tuple[Condition, ...] = ()
+    shared: str | None = None  # the shared step it was expanded from, if any
+
+
+class Guide(_Frozen):
+    """A step-by-step guide through one procedure: `knowledge/guides/<id>.yaml`.
+
+    Steps are validated to run 1..N without gaps, so step `n` is `steps[n - 1]`.
+    """
+
+    id: str
+    title: Text
+    tutorial: str
+    intro: Text | None = None
+    sections: tuple[Section, ...]
+    steps: tuple[Step, ...]
+
+    @property
+    def total(self) -> int:
+        return len(self.steps)
+
+    def has_step(self, n: int) -> bool:
+        return 1 <= n <= len(self.steps)
+
+    def step(self, n: int) -> Step:
+        """Step `n` (1-based, the tutorial's number); IndexError outside 1..total."""
+        if not self.has_step(n):
+            raise IndexError(f"guide {self.id!r} has steps 1–{self.total}, not {n}")
+        return self.steps[n - 1]
+
+    def section(self, section_id: str) -> Section:
+        """The section with this id; KeyError if the guide has none."""
+        for section in self.sections:
+            if section.id == section_id:
+                return section
+        raise KeyError(section_id)
+
+    def section_steps(self, section_id: str) -> tuple[Step, ...]:
+        return tuple(s for s in self.steps if s.section == section_id)
+
+
 @dataclass(frozen=True)
 class Knowledge:
     """Everything the bot knows, loaded once at start-up."""
 
     faq: dict[str, FaqEntry]
     synonyms: tuple[SynonymGroup, ...]
-    guides: dict[str, Any] = field(default_factory=dict)
+    guides: dict[str, Guide] = field(default_factory=dict)
 
     def entry(self, topic_id: str) -> FaqEntry:
         return self.faq[topic_id]
+
+    def guide(self, guide_id: str) -> Guide:
+        return self.guides[guide_id]
 
 
 class KnowledgeError(Exception):
@@ -380,9 +533,227 @@ def _load_synonyms(col: _Collector) -> tuple[SynonymGroup, ...]:
     return parsed.groups
 
 
-# Other loaders (guides) register here: each takes the collector and the FAQ entries loaded so
-# far and returns what it adds to Knowledge as keyword arguments.
-_EXTRA_LOADERS: list[Callable[[_Collector, dict[str, FaqEntry]], dict[str, Any]]] = []
+def _load_guides(col: _Collector, faq: dict[str, FaqEntry]) -> dict[str, Guide]:
+    """Load the five guides, expanding shared steps; every guide of the table must exist."""
+    shared = _load_shared_steps(col, faq)
+    guides_dir = col.root / "guides"
+    for path in sorted(guides_dir.glob("*.yaml")):
+        if path.stem not in TUTORIAL_OF_GUIDE:
+            col.add(path, 1, f"unknown guide {path.stem!r}; guides are {', '.join(GUIDE_IDS)}")
+    guides: dict[str, Guide] = {}
+    for guide_id in GUIDE_IDS:
+        path = guides_dir / f"{guide_id}.yaml"
+        tutorial = TUTORIAL_OF_GUIDE[guide_id]
+        if not path.exists():
+            col.add(
+                path,
+                1,
+                f"missing guide {guide_id!r} (tutorial {tutorial.key}, {tutorial.steps} steps)",
+            )
+            continue
+        guide = _load_guide(col, path, guide_id, shared, faq)
+        if guide is not None:
+            guides[guide_id] = guide
+    return guides
+
+
+def _load_shared_steps(col: _Collector, faq: dict[str, FaqEntry]) -> dict[str, SharedStep]:
+    path = col.root / "shared_steps.yaml"
+    if not path.exists():
+        col.add(path, 1, "missing shared steps file")
+        return {}
+    data = col.read(path)
+    parsed = col.model(path, data, _SharedStepsFile) if data is not None else None
+    if parsed is None:
+        return {}
+    for step_id in SHARED_STEP_IDS:
+        if step_id not in parsed.steps:
+            col.add(path, line_of(data, ("steps",)), f"shared step {step_id!r} is missing")
+    for step_id, step in parsed.steps.items():
+        if not ID_PATTERN.match(step_id):
+            col.add(path, line_of(data, ("steps", step_id)), f"{step_id!r} is not a valid id")
+        _check_step_content(col, path, data, ("steps", step_id), step, faq)
+    return dict(parsed.steps)
+
+
+def _load_guide(
+    col: _Collector,
+    path: Path,
+    guide_id: str,
+    shared: dict[str, SharedStep],
+    faq: dict[str, FaqEntry],
+) -> Guide | None:
+    data = col.read(path)
+    parsed = col.model(path, data, _GuideFile) if data is not None else None
+    if parsed is None:
+        return None
+    found_before = len(col.problems)
+    tutorial = TUTORIAL_OF_GUIDE[guide_id]
+    if parsed.tutorial != tutorial.key:
+        col.add(
+            path,
+            line_of(data, ("tutorial",)),
+            f"guide {guide_id!r} follows tutorial {tutorial.key}, not {parsed.tutorial}",
+        )
+    _check_numbering(col, path, data, parsed, tutorial)
+    _check_sections(col, path, data, parsed)
+    _check_texts(col, path, data, ("title",), parsed.title)
+    if parsed.intro is not None:
+        _check_texts(col, path, data, ("intro",), parsed.intro)
+    for i, entry in enumerate(parsed.steps):
+        at = ("steps", i)
+        if entry.shared is not None and entry.shared not in shared:
+            known = ", ".join(sorted(shared)) or "none loaded"
+            col.add(
+                path,
+                line_of(data, (*at, "shared")),
+                f"unknown shared step {entry.shared!r} (known: {known})",
+            )
+        _check_step_content(col, path, data, at, entry, faq)
+        _check_when(col, path, data, (*at, "when"), entry.when)
+    if len(col.problems) > found_before:
+        return None
+    return _expand_guide(guide_id, parsed, shared)
+
+
+def _check_numbering(
+    col: _Collector, path: Path, data: Any, parsed: _GuideFile, tutorial: Tutorial
+) -> None:
+    """Steps run 1..N in order, N being the tutorial's count: staff cite steps by number."""
+    for i, entry in enumerate(parsed.steps):
+        if entry.n != i + 1:
+            col.add(
+                path,
+                line_of(data, ("steps", i, "n")),
+                f"step {entry.n} where step {i + 1} belongs: number steps 1, 2, 3… in order",
+            )
+            break  # every later step is off by the same slip; one message says it
+    if len(parsed.steps) != tutorial.steps:
+        col.add(
+            path,
+            line_of(data, ("steps",)),
+            f"{len(parsed.steps)} steps, but tutorial {tutorial.key} has {tutorial.steps}",
+        )
+
+
+def _check_sections(col: _Collector, path: Path, data: Any, parsed: _GuideFile) -> None:
+    if not parsed.sections:
+        col.add(path, line_of(data, ("sections",)), "a guide needs at least one section")
+        return
+    if parsed.sections[0].first != 1:
+        col.add(path, line_of(data, ("sections", 0, "from")), "the first section must start at 1")
+    seen: set[str] = set()
+    for i, section in enumerate(parsed.sections):
+        if section.id in seen:
+            col.add(
+                path, line_of(data, ("sections", i, "id")), f"duplicate section id {section.id!r}"
+            )
+        seen.add(section.id)
+        previous = parsed.sections[i - 1] if i else None
+        if previous is not None and section.first <= previous.first:
+            col.add(
+                path,
+                line_of(data, ("sections", i, "from")),
+                f"section {section.id!r} starts at {section.first}, not after "
+                f"{previous.id!r} ({previous.first}): sections go in step order",
+            )
+        if section.first > len(parsed.steps):
+            col.add(
+                path,
+                line_of(data, ("sections", i, "from")),
+                f"section {section.id!r} starts at {section.first}, past the last step",
+            )
+        _check_texts(col, path, data, ("sections", i, "title"), section.title)
+
+
+def _check_step_content(
+    col: _Collector,
+    path: Path,
+    data: Any,
+    at: tuple[int | str, ...],
+    step: SharedStep | _StepEntry,
+    faq: dict[str, FaqEntry],
+) -> None:
+    """Both languages, plain text, well-formed URLs, existing FAQ topics, valid conditions."""
+    for name in ("title", "body"):
+        text = getattr(step, name)
+        if text is not None:
+            _check_texts(col, path, data, (*at, name), text)
+    for j, note in enumerate(step.notes):
+        _check_texts(col, path, data, (*at, "notes", j), note)
+        _check_when(col, path, data, (*at, "notes", j, "when"), note.when)
+    for j, link in enumerate(step.links):
+        if not _is_url(link.url):
+            col.add(path, line_of(data, (*at, "links", j, "url")), f"malformed URL {link.url!r}")
+        _check_texts(col, path, data, (*at, "links", j, "title"), link.title)
+    faq_dir = col.root / "faq"
+    for j, topic_id in enumerate(step.topics):
+        if topic_id not in faq and not (faq_dir / f"{topic_id}.yaml").exists():
+            col.add(
+                path,
+                line_of(data, (*at, "topics", j)),
+                f"FAQ topic {topic_id!r} does not exist (knowledge/faq/{topic_id}.yaml)",
+            )
+        if topic_id in step.topics[:j]:
+            col.add(path, line_of(data, (*at, "topics", j)), f"topic {topic_id!r} listed twice")
+
+
+_HTML_TAG = re.compile(r"</?[A-Za-z][^>]*>")
+_CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _check_texts(
+    col: _Collector, path: Path, data: Any, at: tuple[int | str, ...], text: Text
+) -> None:
+    """Each language reads as itself (Chinese has Chinese, English has Latin), plain text."""
+    if not _CJK_CHAR.search(text.zh):
+        col.add(path, line_of(data, (*at, "zh")), "zh text has no Chinese")
+    if not re.search(r"[A-Za-z]{2}", text.en):
+        col.add(path, line_of(data, (*at, "en")), "en text has no English")
+    for lang in LANGS:
+        if _HTML_TAG.search(text[lang]):
+            col.add(path, line_of(data, (*at, lang)), "plain text only: the bot escapes HTML")
+        for url in URL_IN_TEXT.findall(text[lang]):
+            if not _is_url(url):
+                col.add(path, line_of(data, (*at, lang)), f"malformed URL {url!r}")
+
+
+def _check_when(
+    col: _Collector, path: Path, data: Any, at: tuple[int | str, ...], when: tuple[str, ...]
+) -> None:
+    for pair in EXCLUSIVE_CONDITIONS:
+        if pair <= set(when):
+            a, b = sorted(pair)
+            col.add(path, line_of(data, at), f"`when` lists both {a} and {b}: nobody matches")
+
+
+def _expand_guide(guide_id: str, parsed: _GuideFile, shared: dict[str, SharedStep]) -> Guide:
+    """The guide with each step placed in its section and shared steps written out in place."""
+    steps = []
+    for entry in parsed.steps:
+        section = [s for s in parsed.sections if s.first <= entry.n][-1]
+        base = shared[entry.shared] if entry.shared is not None else None
+        steps.append(
+            Step(
+                n=entry.n,
+                section=section.id,
+                title=base.title if base else entry.title,
+                body=base.body if base else entry.body,
+                notes=(base.notes if base else ()) + entry.notes,
+                links=(base.links if base else ()) + entry.links,
+                topics=tuple(dict.fromkeys((base.topics if base else ()) + entry.topics)),
+                when=entry.when,
+                shared=entry.shared,
+            )
+        )
+    return Guide(
+        id=guide_id,
+        title=parsed.title,
+        tutorial=parsed.tutorial,
+        intro=parsed.intro,
+        sections=parsed.sections,
+        steps=tuple(steps),
+    )
 
 
 def check_knowledge(root: Path = KNOWLEDGE_DIR) -> tuple[Knowledge | None, list[Problem]]:
@@ -390,13 +761,11 @@ def check_knowledge(root: Path = KNOWLEDGE_DIR) -> tuple[Knowledge | None, list[
     col = _Collector(root)
     faq = _load_faq(col)
     synonyms = _load_synonyms(col)
-    extra: dict[str, Any] = {}
-    for loader in _EXTRA_LOADERS:
-        extra.update(loader(col, faq))
+    guides = _load_guides(col, faq)
     problems = sorted(set(col.problems))
     if problems:
         return None, problems
-    return Knowledge(faq=faq, synonyms=synonyms, **extra), []
+    return Knowledge(faq=faq, synonyms=synonyms, guides=guides), []
 
 
 @cache
