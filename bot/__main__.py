@@ -71,6 +71,26 @@ def _ask_loop(matcher: object, *, as_json: bool) -> int:
             print(render_answer_text(matcher.knowledge, result), end="\n\n")
 
 
+def _cmd_guide(args: argparse.Namespace) -> int:
+    """Print a step-by-step guide (all steps, or one), as text or JSON."""
+    from bot.guides import guide_as_json, guide_as_text
+
+    guides = load_knowledge().guides
+    if args.id not in guides:
+        print(f"unknown guide {args.id!r}; guides: {', '.join(guides)}", file=sys.stderr)
+        return EXIT_USAGE
+    guide = guides[args.id]
+    step = int(args.step) if args.step and args.step.isdigit() else None
+    if args.step is not None and (step is None or not guide.has_step(step)):
+        print(f"guide {guide.id!r} has steps 1–{guide.total}, not {args.step}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.json:
+        print(json.dumps(guide_as_json(guide, args.lang, step), ensure_ascii=False))
+    else:
+        print(guide_as_text(guide, args.lang, step))
+    return 0
+
+
 def _cmd_main(args: argparse.Namespace) -> int:
     """The main job on its embedded defaults (what `make run` starts)."""
     return _ask_loop(_matcher(), as_json=False)
@@ -97,6 +117,11 @@ def build_parser() -> argparse.ArgumentParser:
     ask = add("ask", _cmd_ask)
     ask.add_argument("question", nargs="*", default=None, help="the question (else stdin)")
     ask.add_argument("--json", action="store_true", help="one JSON object per question")
+    guide = add("guide", _cmd_guide)
+    guide.add_argument("id", help="apply, progress, supplement, change or renew")
+    guide.add_argument("--lang", choices=("en", "zh"), default="en")
+    guide.add_argument("--step", metavar="N", help="print only step N")
+    guide.add_argument("--json", action="store_true", help="the guide as one JSON object")
     return parser
 
 
