@@ -91,6 +91,63 @@ def _cmd_guide(args: argparse.Namespace) -> int:
     return 0
 
 
+# Each kind reads one of these (KINDS[kind].given); argparse stores them with underscores.
+_DEADLINE_DATES = ("expiry", "notice", "entry", "moved", "submitted", "passport-expiry", "changed")
+_DEADLINE_DATES += ("paid",)  # processing counts from payment; it also takes --submitted
+
+
+def _cmd_deadlines(args: argparse.Namespace) -> int:
+    """Compute personal deadlines from one date: a summary, JSON (--json) or a calendar (--ics)."""
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from bot.dates import DateInputError, parse_date, taipei_today
+    from bot.deadline_output import deadlines_ics, summary_text
+    from bot.deadlines import Profile, compute
+
+    given = {o: text for o in _DEADLINE_DATES if (text := getattr(args, o.replace("-", "_")))}
+    problem = _deadlines_usage_problem(args.kind, list(given), args.profile)
+    if problem:
+        print(problem, file=sys.stderr)
+        return EXIT_USAGE
+    today = day = taipei_today()
+    for option, text in (("today", args.today), *given.items()):  # the kind's date comes last
+        try:
+            day = parse_date(text, today=today) if text is not None else today
+        except DateInputError as exc:
+            print(f"--{option}: {exc.message(args.lang)}", file=sys.stderr)
+            return EXIT_USAGE
+        today = day if option == "today" else today
+    profile = Profile(args.profile) if args.kind == "processing" else None
+    result = compute(args.kind, day, today=today, profile=profile)
+    if args.ics:
+        calendar = deadlines_ics([result], args.lang, generated_at=datetime.now(UTC))
+        Path(args.ics).write_bytes(calendar)
+    if args.json:
+        print(json.dumps(result.as_json(), ensure_ascii=False))
+    else:
+        print(summary_text(result, args.lang, today=today))
+    return 0
+
+
+def _deadlines_usage_problem(kind: str, options: list[str], profile: str | None) -> str | None:
+    """What is wrong with a `deadlines` command line, in one line; None if nothing."""
+    from bot.deadlines import KINDS, Profile
+
+    if kind not in KINDS:
+        return f"unknown kind {kind!r}; kinds: {', '.join(KINDS)}"
+    wanted = KINDS[kind].given
+    accepted = (wanted, "submitted") if kind == "processing" else (wanted,)
+    if len(options) != 1 or options[0] not in accepted:
+        typed = f", not {' '.join('--' + o for o in options)}" if options else ""
+        return f"{kind} needs --{wanted} DATE ({KINDS[kind].given_label['en']}){typed}"
+    profiles = [p.value for p in Profile]
+    if kind == "processing" and profile not in profiles:
+        typed = f", not {profile!r}" if profile else ""
+        return f"processing needs --profile {'|'.join(profiles)}{typed}"
+    return None
+
+
 def _cmd_main(args: argparse.Namespace) -> int:
     """The main job on its embedded defaults (what `make run` starts)."""
     return _ask_loop(_matcher(), as_json=False)
@@ -122,6 +179,17 @@ def build_parser() -> argparse.ArgumentParser:
     guide.add_argument("--lang", choices=("en", "zh"), default="en")
     guide.add_argument("--step", metavar="N", help="print only step N")
     guide.add_argument("--json", action="store_true", help="the guide as one JSON object")
+    deadlines = add("deadlines", _cmd_deadlines)
+    deadlines.add_argument("kind", metavar="KIND", help="renewal, supplement, pickup, address, "
+                           "domestic-stay, passport, password or processing")  # fmt: skip
+    for option in _DEADLINE_DATES:
+        deadlines.add_argument(f"--{option}", metavar="DATE", help="any common date form")
+    deadlines.add_argument("--today", metavar="DATE", help="default: today in Asia/Taipei")
+    deadlines.add_argument("--profile", help="processing: abroad, domestic, hk-macau, renewal, "
+                           "renewal-hk-macau")  # fmt: skip
+    deadlines.add_argument("--lang", choices=("en", "zh"), default="en")
+    deadlines.add_argument("--json", action="store_true", help="the dates as one JSON object")
+    deadlines.add_argument("--ics", metavar="FILE", help="also write an iCalendar file")
     return parser
 
 
