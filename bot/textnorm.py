@@ -1,6 +1,6 @@
 """Text normalisation shared by content checks and the matcher: one canonical form of a question.
 
-Owns Unicode folding, Simplified -> Traditional (Taiwan usage), punctuation, and language detection.
+Owns Unicode folding, Simplified -> Traditional, punctuation and language detection.
 """
 
 from __future__ import annotations
@@ -15,9 +15,11 @@ import opencc
 Lang = Literal["zh", "en"]
 LANGS: tuple[Lang, Lang] = ("zh", "en")
 
-# s2twp converts phrases to Taiwan usage (软件 -> 軟體, 打印 -> 列印); text already in Traditional
-# passes through, except for variant characters folded below.
-_S2TWP = opencc.OpenCC("s2twp")
+# Character-level conversion with Taiwan variant characters (s2tw). The phrase-level s2twp table
+# was tried and rejected: run on Traditional text it rewrites genuine Taiwan words (文件 -> 檔案,
+# 窗口 -> 視窗, 程序 -> 程式), merging "documents" with "files". Mainland vocabulary (打印, 信息,
+# 登录, 邮箱) is handled where it belongs, as synonyms in knowledge/synonyms.yaml.
+_S2TW = opencc.OpenCC("s2tw")
 
 # Variants that opencc or users produce for the same word; folded so both sides compare equal.
 _VARIANTS = str.maketrans(
@@ -50,10 +52,10 @@ _TRAILING = re.compile(r"[.,'/+:-]+(?=\s|$)|(?<=\s)[.,'/+:-]+|^[.,'/+:-]+")
 
 @lru_cache(maxsize=4096)
 def to_traditional(text: str) -> str:
-    """Simplified (or mixed) Chinese to Traditional in Taiwan usage; Latin text is untouched."""
+    """Simplified (or mixed) Chinese to Traditional characters; Latin text is untouched."""
     if not CJK_RUN.search(text):
         return text
-    return _S2TWP.convert(text).translate(_VARIANTS)
+    return _S2TW.convert(text).translate(_VARIANTS)
 
 
 def normalize(text: str) -> str:

@@ -1,0 +1,401 @@
+"""The FAQ matcher: ranks topics for a free-text question and decides whether to answer.
+
+Every topic is scored the same way from its sample questions, title and keywords (both languages):
+concept tokens from the synonyms, English stems, Chinese character uni- and bigrams, weighted by
+rarity across topics, plus a rapidfuzz similarity to the closest phrase. Pure and deterministic.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import snowballstemmer
+from rapidfuzz import fuzz, process, utils
+
+from bot.knowledge import FaqEntry, Knowledge
+from bot.textnorm import CJK_RUN, LANGS, Lang, detect_lang, normalize
+
+# Questions are answered from their first part; nothing useful hides behind 500 characters.
+MAX_QUESTION_CHARS = 500
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """The matcher's knobs, in one place so the benchmark can sweep them."""
+
+    phrase_weight: float = 0.45  # best single phrase overlap (nearest neighbour)
+    topic_weight: float = 0.35  # overlap with everything the topic says (centroid)
+    fuzz_weight: float = 0.20  # rapidfuzz similarity to the closest phrase
+    coverage_power: float = 1.0  # how hard words we have never seen pull the score down
+    answer_threshold: float = 0.40  # answer when the best score reaches this…
+    answer_margin: float = 0.06  # …and leads the runner-up by this much
+    candidate_threshold: float = 0.24  # below this a topic is not even offered
+    candidate_window: float = 0.12  # offer topics within this distance of the best
+    max_candidates: int = 3
+    unigram_weight: float = 0.35  # a single Chinese character says less than a pair
+    typo_cutoff: float = 84.0  # rapidfuzz ratio to accept a known word for an unknown one
+    answer_weight: float = 0.5  # the answer text also describes the topic, more loosely
+
+
+DEFAULT_TUNING = Tuning()
+
+
+@dataclass(frozen=True)
+class Scored:
+    """A topic and how well it fits the question (0..1)."""
+
+    id: str
+    score: float
+
+    def as_json(self) -> dict[str, object]:
+        return {"id": self.id, "score": round(self.score, 4)}
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    """What the matcher concluded about one question."""
+
+    question: str
+    lang: Lang
+    answer: Scored | None
+    candidates: tuple[Scored, ...]
+    coverage: float = 1.0
+
+    def as_json(self) -> dict[str, object]:
+        """The `ask --json` contract object (DESIGN.md)."""
+        return {
+            "question": self.question,
+            "lang": self.lang,
+            "answer": self.answer.as_json() if self.answer else None,
+            "candidates": [c.as_json() for c in self.candidates],
+        }
+
+
+# --- features ------------------------------------------------------------------------------
+
+_STOP_EN = frozenset(
+    """a an the i me my mine we our you your he she it its they them their this that these those
+    is am are was were be been being do does did doing have has had having will would shall should
+    can could may might must of to in on at by for with about from into over after before up down
+    out off again then there here why who whom whose all any both each
+    some such nor only own same so than too very just but and or if as until while because
+    please pls plz hi hello hey thanks thank ok okay yes also get got need want know tell explain
+    anyone someone something anything still already ever im i'm dont don't doesnt
+    doesn't whats what's hows how's way ways there's let lets let's much many""".split()
+)
+# Chinese function words and question frames; removed before n-grams so "可以儲存嗎" is "儲存".
+_STOP_ZH = sorted(
+    """請問 想問 我想 怎麼辦 怎麼樣 為什麼
+    哪個 哪 是否 可以 可不可以 能不能 能否 需要 要不要 應該
+    一下 一定 的話 的 了 嗎 呢 吧 啊 呀 嘛 喔 哦 啦 我的 我們 我 你
+    您 他 她 請 還是 還有 就是 是不是 有沒有 會不會 多少 幾 麻煩 謝謝
+    好的 這個 那個 這 那 該 要 在 和 跟 與 及 或 是""".split(),
+    key=len,
+    reverse=True,
+)
+_STOP_ZH_RE = re.compile("|".join(map(re.escape, _STOP_ZH)))
+_CONCEPT = re.compile(r"⟦([a-z0-9_]+)⟧")
+_TOKEN = re.compile(r"⟦[a-z0-9_]+⟧|[\u3400-\u9fff\uf900-\ufaff]+|[a-z0-9$][a-z0-9$.,'/+@:-]*")
+_NUMBERISH = re.compile(r"^[0-9$.,/:+-]+$")
+
+_stemmer = snowballstemmer.stemmer("english")
+
+
+@lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    return _stemmer.stemWord(word.strip(".,'/:+-"))
+
+
+class _Vocabulary:
+    """Folds synonyms to concept tokens and turns normalised text into weighted features."""
+
+    def __init__(self, groups: Iterable[tuple[str, Iterable[str]]]) -> None:
+        cjk_terms: dict[str, str] = {}
+        latin_terms: dict[str, str] = {}
+        self.word_concepts: dict[str, str] = {}  # single English word stem -> concept
+        for concept, terms in groups:
+            for term in terms:
+                key = normalize(term)
+                if not key:
+                    continue
+                if CJK_RUN.search(key):
+                    cjk_terms[key] = concept
+                elif " " in key or "-" in key:
+                    latin_terms[key] = concept
+                    latin_terms[key.replace("-", " ")] = concept
+                else:
+                    latin_terms[key] = concept
+                    self.word_concepts.setdefault(_stem(key), concept)
+        self.terms = {**latin_terms, **cjk_terms}
+        alternatives = sorted(self.terms, key=len, reverse=True)
+        parts = [
+            re.escape(t) if CJK_RUN.search(t) else rf"(?<![a-z0-9]){re.escape(t)}(?![a-z0-9])"
+            for t in alternatives
+        ]
+        self._pattern = re.compile("|".join(parts)) if parts else None
+        self.known: set[str] = set()  # every feature seen in the content
+        self._known_words: list[str] = []
+
+    def fold(self, text: str) -> str:
+        """Normalised text with every synonym term replaced by its concept token."""
+        if self._pattern is None:
+            return text
+        return self._pattern.sub(lambda m: f" ⟦{self.terms[m.group(0)]}⟧ ", text)
+
+    def learn(self, features: Iterable[str]) -> None:
+        self.known.update(features)
+
+    def freeze(self) -> None:
+        self._known_words = sorted(f[2:] for f in self.known if f.startswith("w:"))
+
+    def features(self, folded: str, tuning: Tuning, *, correct: bool) -> Counter[str]:
+        """Weighted features of folded text: concepts, English stems, Chinese 1- and 2-grams."""
+        feats: Counter[str] = Counter()
+        for token in _TOKEN.findall(folded):
+            if token.startswith("⟦"):
+                feats["#" + token[1:-1]] = 1.0
+            elif CJK_RUN.match(token):
+                for run in _STOP_ZH_RE.sub(" ", token).split():
+                    for ch in run:
+                        feats["u:" + ch] = max(feats["u:" + ch], tuning.unigram_weight)
+                    for a, b in itertools.pairwise(run):
+                        feats["b:" + a + b] = 1.0
+            else:
+                feats.update(self._word_feature(token, tuning, correct=correct))
+        return feats
+
+    def _word_feature(self, word: str, tuning: Tuning, *, correct: bool) -> Iterator[str]:
+        if word in _STOP_EN or (len(word) == 1 and not word.isdigit()):
+            return
+        if _NUMBERISH.match(word):
+            yield "n:" + word.replace(",", "").strip("$.")
+            return
+        stem = _stem(word)
+        if stem in self.word_concepts:
+            yield "#" + self.word_concepts[stem]
+            return
+        if correct and "w:" + stem not in self.known and len(stem) >= 4 and self._known_words:
+            # A typo ("pasport", "renwal") is closer to a known word than anything else is.
+            best = process.extractOne(
+                stem, self._known_words, scorer=fuzz.ratio, score_cutoff=tuning.typo_cutoff
+            )
+            if best is not None:
+                stem = best[0]
+            else:
+                concept = process.extractOne(
+                    stem, list(self.word_concepts), scorer=fuzz.ratio,
+                    score_cutoff=tuning.typo_cutoff,
+                )  # fmt: skip
+                if concept is not None:
+                    yield "#" + self.word_concepts[concept[0]]
+                    return
+        yield "w:" + stem
+
+
+# --- the index -----------------------------------------------------------------------------
+
+
+@dataclass
+class _Phrase:
+    topic: str
+    text: str  # folded, for rapidfuzz
+    features: dict[str, float]
+    norm: float = 0.0  # sum of idf weights
+
+
+@dataclass
+class _Topic:
+    id: str
+    vector: dict[str, float] = field(default_factory=dict)
+    norm: float = 0.0
+
+
+def _phrases_of(entry: FaqEntry) -> Iterator[str]:
+    for lang in LANGS:
+        yield entry.title[lang]
+        yield from entry.questions[lang]
+        yield from entry.keywords[lang]
+
+
+class Matcher:
+    """Ranks FAQ topics for questions; build once per Knowledge, then call `match`."""
+
+    def __init__(self, knowledge: Knowledge, tuning: Tuning = DEFAULT_TUNING) -> None:
+        self.knowledge = knowledge
+        self.tuning = tuning
+        self.vocab = _Vocabulary((g.id, g.terms()) for g in knowledge.synonyms)
+        self._phrases: list[_Phrase] = []
+        raw: dict[str, list[Counter[str]]] = defaultdict(list)
+        for entry in knowledge.faq.values():
+            for text in _phrases_of(entry):
+                folded = self.vocab.fold(normalize(text))
+                feats = self.vocab.features(folded, tuning, correct=False)
+                if not feats:
+                    continue
+                raw[entry.id].append(feats)
+                self._phrases.append(_Phrase(entry.id, _fuzz_text(folded), dict(feats)))
+                self.vocab.learn(feats)
+        answers: dict[str, Counter[str]] = {}
+        for entry in knowledge.faq.values():
+            text = " ".join(entry.answer[lang] for lang in LANGS)
+            answers[entry.id] = self.vocab.features(self.vocab.fold(normalize(text)), tuning,
+                                                    correct=False)  # fmt: skip
+            self.vocab.learn(answers[entry.id])
+        self.vocab.freeze()
+
+        n_topics = max(len(raw), 1)
+        df: Counter[str] = Counter()
+        for topic_id, feats_list in raw.items():
+            df.update({f for feats in feats_list for f in feats} | set(answers[topic_id]))
+        self.idf = {f: math.log(1 + n_topics / d) for f, d in df.items()}
+        self.unknown_idf = math.log(1 + n_topics)  # an unseen feature is as rare as it gets
+
+        self._topics: dict[str, _Topic] = {}
+        for topic_id, feats_list in raw.items():
+            tf: Counter[str] = Counter()
+            for feats in feats_list:
+                tf.update(feats)
+            for f in answers[topic_id]:
+                tf[f] += tuning.answer_weight
+            vector = {f: math.log(1 + c) * self.idf[f] for f, c in tf.items()}
+            self._topics[topic_id] = _Topic(topic_id, vector, _l2(vector.values()))
+        for phrase in self._phrases:
+            phrase.norm = sum(w * self.idf[f] for f, w in phrase.features.items())
+        self._fuzz_choices = [p.text for p in self._phrases]
+
+    # -- scoring --
+
+    def score_all(self, question: str) -> tuple[list[Scored], float]:
+        """Every topic's score for the question (unsorted) and the question's coverage."""
+        folded = self.vocab.fold(normalize(question[:MAX_QUESTION_CHARS]))
+        feats = self.vocab.features(folded, self.tuning, correct=True)
+        if not feats:
+            return [], 0.0
+        weights = {f: w * self.idf.get(f, self.unknown_idf) for f, w in feats.items()}
+        total = sum(weights.values())
+        known = sum(w for f, w in weights.items() if f in self.idf)
+        coverage = known / total if total else 0.0
+        if known == 0:
+            return [], 0.0
+
+        best_phrase: dict[str, float] = defaultdict(float)
+        for phrase in self._phrases:
+            shared = sum(
+                min(w, phrase.features[f]) * self.idf[f]
+                for f, w in feats.items()
+                if f in phrase.features
+            )
+            if shared:
+                dice = 2 * shared / (total + phrase.norm)
+                if dice > best_phrase[phrase.topic]:
+                    best_phrase[phrase.topic] = dice
+
+        best_fuzz: dict[str, float] = defaultdict(float)
+        query_text = _fuzz_text(folded)
+        for _, similarity, index in process.extract(
+            query_text, self._fuzz_choices, scorer=fuzz.token_set_ratio, limit=None,
+            score_cutoff=40,
+        ):  # fmt: skip
+            topic = self._phrases[index].topic
+            best_fuzz[topic] = max(best_fuzz[topic], similarity / 100)
+
+        q_norm = _l2(weights.values())
+        t = self.tuning
+        scores = []
+        for topic in self._topics.values():
+            dot = sum(w * topic.vector[f] for f, w in weights.items() if f in topic.vector)
+            cosine = dot / (q_norm * topic.norm) if dot else 0.0
+            raw_score = (
+                t.phrase_weight * best_phrase.get(topic.id, 0.0)
+                + t.topic_weight * cosine
+                + t.fuzz_weight * best_fuzz.get(topic.id, 0.0)
+            )
+            scores.append(Scored(topic.id, raw_score * coverage**t.coverage_power))
+        return scores, coverage
+
+    def rank(self, question: str, k: int = 5) -> list[Scored]:
+        """The k best topics, best first; ties broken by id so results are deterministic."""
+        scores, _ = self.score_all(question)
+        return heapq.nlargest(k, scores, key=lambda s: (s.score, _reverse_key(s.id)))
+
+    def match(self, question: str) -> MatchResult:
+        """Rank, then gate: answer, offer close candidates, or decline."""
+        t = self.tuning
+        lang = detect_lang(question)
+        scores, coverage = self.score_all(question)
+        top = heapq.nlargest(
+            t.max_candidates + 1, scores, key=lambda s: (s.score, _reverse_key(s.id))
+        )
+        if not top or top[0].score < t.candidate_threshold:
+            return MatchResult(question, lang, None, (), coverage)
+        best = top[0]
+        runner_up = top[1].score if len(top) > 1 else 0.0
+        candidates = tuple(
+            s
+            for s in top[: t.max_candidates]
+            if s.score >= t.candidate_threshold and best.score - s.score <= t.candidate_window
+        )
+        confident = best.score >= t.answer_threshold and best.score - runner_up >= t.answer_margin
+        return MatchResult(question, lang, best if confident else None, candidates, coverage)
+
+
+def _fuzz_text(folded: str) -> str:
+    # Concept tokens become plain words so token scorers see them; CJK is spaced per character
+    # because token scorers need separators and Chinese has none.
+    text = _CONCEPT.sub(lambda m: f" {m.group(1)} ", folded)
+    text = CJK_RUN.sub(lambda m: " ".join(m.group(0)), text)
+    return utils.default_process(text)
+
+
+def _l2(values: Iterable[float]) -> float:
+    return math.sqrt(sum(v * v for v in values)) or 1.0
+
+
+def _reverse_key(topic_id: str) -> tuple[int, ...]:
+    # nlargest keeps the largest key; invert so that equal scores prefer the alphabetically first.
+    return tuple(-ord(c) for c in topic_id)
+
+
+# --- plain-text rendering for the CLI ------------------------------------------------------
+
+
+def render_answer_text(knowledge: Knowledge, result: MatchResult) -> str:
+    """The reply as plain text in the question's language (the chat renders its own HTML)."""
+    lang = result.lang
+    if result.answer is not None:
+        return render_entry_text(knowledge.faq[result.answer.id], lang)
+    contact = knowledge.faq["contact-help-desk"].answer[lang].strip()
+    if result.candidates:
+        titles = "\n".join(
+            f"• {knowledge.faq[c.id].title[lang]}  (/{c.id})" for c in result.candidates
+        )
+        if lang == "zh":
+            return f"您是想問以下哪一個？\n{titles}\n\n都不是的話，歡迎聯絡金卡辦公室：\n{contact}"
+        return (
+            f"Did you mean one of these?\n{titles}\n\n"
+            f"If none fits, the help desk can help:\n{contact}"
+        )
+    if lang == "zh":
+        return f"抱歉，這個問題我無法確定答案。建議您直接聯絡台灣就業金卡辦公室：\n{contact}"
+    return (
+        "Sorry, I don't know the answer to that one. The Taiwan Gold Card Office can help:\n"
+        f"{contact}"
+    )
+
+
+def render_entry_text(entry: FaqEntry, lang: Lang) -> str:
+    """One FAQ answer with its source and links, as plain text."""
+    lines = [entry.title[lang], "", entry.answer[lang].strip()]
+    if entry.links:
+        lines += ["", "連結：" if lang == "zh" else "Links:"]
+        lines += [f"• {link.title[lang]}: {link.url}" for link in entry.links]
+    sources = "; ".join(src.cite(lang) for src in entry.source)
+    lines += ["", f"資料來源：{sources}" if lang == "zh" else f"Source: {sources}"]
+    return "\n".join(lines)

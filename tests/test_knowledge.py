@@ -1,0 +1,104 @@
+"""Content validation: the real knowledge base is clean, and each kind of mistake is reported."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import yaml
+
+from bot.__main__ import main
+from bot.knowledge import KNOWLEDGE_DIR, TUTORIALS, check_knowledge
+from tests.conftest import FIXTURES
+
+
+def test_real_knowledge_has_no_problems():
+    knowledge, problems = check_knowledge()
+    assert [str(p) for p in problems] == []
+    assert knowledge is not None
+
+
+def test_every_contract_topic_has_an_entry(knowledge):
+    contract = yaml.safe_load((KNOWLEDGE_DIR / "topics.yaml").read_text(encoding="utf-8"))
+    ids = {t["id"] for t in contract["topics"]}
+    assert ids - set(knowledge.faq) == set()
+
+
+def _must_say_literals(fact: str) -> list[str]:
+    """URLs, emails and phone numbers in a must_say fact: they must appear verbatim."""
+    return re.findall(r"https?://\S+|[\w.]+@[\w.]+\w|\+886-[\d-]+", fact)
+
+
+@pytest.mark.parametrize(
+    "topic",
+    yaml.safe_load((KNOWLEDGE_DIR / "topics.yaml").read_text(encoding="utf-8"))["topics"],
+    ids=lambda t: t["id"],
+)
+def test_answers_carry_the_contract_literals(knowledge, topic):
+    entry = knowledge.faq[topic["id"]]
+    for fact in topic["must_say"]:
+        for literal in _must_say_literals(fact):
+            literal = literal.rstrip(").,")
+            for lang in ("zh", "en"):
+                text = entry.answer[lang] + " ".join(link.url for link in entry.links)
+                assert literal in text, f"{topic['id']} {lang} lacks {literal}"
+
+
+def test_sources_cite_known_tutorial_steps(knowledge):
+    for entry in knowledge.faq.values():
+        assert entry.source, entry.id
+        for src in entry.source:
+            if src.tutorial:
+                assert all(1 <= s <= TUTORIALS[src.tutorial].steps for s in src.steps)
+
+
+BAD = FIXTURES / "knowledge_bad"
+EXPECTED_BAD = [
+    "knowledge_bad/faq/Bad_Name.yaml:1: file name 'Bad_Name' is not a valid id",
+    "knowledge_bad/faq/alpha.yaml:6: malformed URL 'https://bad_host/x' in answer",
+    "knowledge_bad/faq/alpha.yaml:9: en: 7 sample questions, need ≥ 8",
+    "knowledge_bad/faq/alpha.yaml:10: a topic cannot be related to itself",
+    "knowledge_bad/faq/alpha.yaml:10: related topic 'nowhere' does not exist",
+    "knowledge_bad/faq/alpha.yaml:12: malformed URL 'ftp://example.com/file'",
+    "knowledge_bad/faq/alpha.yaml:15: tutorial 001 has steps 1–23, not 24",
+    "knowledge_bad/faq/beta.yaml:1: id 'gamma' differs from the file name 'beta'",
+    "knowledge_bad/faq/beta.yaml:4: title.en reads as Chinese",
+    "knowledge_bad/faq/beta.yaml:6: answer.zh has no Chinese",
+    "knowledge_bad/faq/beta.yaml:9: sample question '問題一' is also in alpha",
+    "knowledge_bad/faq/beta.yaml:13: malformed URL 'not a url'",
+    "knowledge_bad/faq/broken.yaml:3: invalid YAML",
+    "knowledge_bad/faq/gamma-bad-source.yaml:7: source.0: Value error, give either `tutorial`",
+    "knowledge_bad/faq/gamma-bad-source.yaml:8: source.1.tutorial: Input should be '000'",
+    "knowledge_bad/faq/no-source.yaml:1: source: Field required",
+    "knowledge_bad/faq/no-source.yaml:4: surprise: Extra inputs are not permitted",
+    "knowledge_bad/synonyms.yaml:5: term 'Renew' is in both 'renew' and 'extend'",
+    "knowledge_bad/topics.yaml:4: topic 'missing-topic' has no FAQ entry",
+]
+
+
+@pytest.fixture(scope="module")
+def bad_problems() -> list[str]:
+    knowledge, problems = check_knowledge(BAD)
+    assert knowledge is None
+    return [str(p) for p in problems]
+
+
+@pytest.mark.parametrize("expected", EXPECTED_BAD)
+def test_bad_fixture_reports_each_problem_at_its_line(bad_problems, expected):
+    assert [p for p in bad_problems if p.startswith(expected)] != [], bad_problems
+
+
+def test_check_command_exit_status(capsys):
+    assert main(["check"]) == 0
+    assert capsys.readouterr().out.strip() == "knowledge: ok"
+
+
+def test_check_command_prints_problems(monkeypatch, capsys):
+    import bot.__main__ as cli
+    import bot.knowledge as kn
+
+    monkeypatch.setattr(cli, "check_knowledge", lambda: kn.check_knowledge(BAD))
+    assert main(["check"]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) >= len(EXPECTED_BAD)
+    assert all(re.match(r"^[^:]+:\d+: ", line) for line in out)
