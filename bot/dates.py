@@ -206,8 +206,9 @@ _ROC_PREFIX = r"(?P<roc>民國|民国|中華民國|中华民国)?\s*"
 _CJK_DATE = re.compile(
     rf"^{_ROC_PREFIX}(?P<y>\d{{1,4}})\s*年\s*(?P<m>\d{{1,2}})\s*月\s*(?P<d>\d{{1,2}})\s*[日號号]?$"
 )
-_NUMERIC_DATE = re.compile(
-    rf"^{_ROC_PREFIX}(?P<a>\d{{1,4}})\s*(?P<sep>[-/.])\s*(?P<b>\d{{1,2}})\s*(?P=sep)\s*(?P<c>\d{{1,4}})$"
+_NUMERIC_DATE = re.compile(  # one separator throughout: 2027/06-30 is more likely a typo
+    rf"^{_ROC_PREFIX}(?P<a>\d{{1,4}})\s*(?P<sep>[-/.])\s*(?P<b>\d{{1,2}})"
+    r"\s*(?P=sep)\s*(?P<c>\d{1,4})$"
 )
 _COMPACT_DATE = re.compile(rf"^{_ROC_PREFIX}(?P<digits>\d{{7,8}})$")
 _ORDINAL = r"(?:st|nd|rd|th)?"
@@ -297,7 +298,7 @@ def _read_numeric(m: re.Match[str], text: str) -> DateReading:
     if (len(c) > 2 and len(a) > 2) or (m["roc"] and len(c) > 2):
         raise DateInputError(DateProblem.UNRECOGNISED, text)
     if len(a) == 4 or (len(a) == 3 and len(c) <= 2) or (m["roc"] and len(c) <= 2):
-        return _reading(int(a), b, int(c), text, roc=len(a) <= 3)
+        return _reading(int(a), b, int(c), text, roc=bool(m["roc"]) or len(a) <= 3)
     if len(c) == 4 and len(a) <= 2:
         return _day_month_order(int(c), int(a), b, text)
     raise DateInputError(DateProblem.SHORT_YEAR, text)
@@ -313,8 +314,8 @@ def _day_month_order(year: int, first: int, second: int, text: str) -> DateReadi
             day_first=day_first.isoformat(),
             month_first=month_first.isoformat(),
         )
-    if day_first or month_first:
-        return DateReading(day_first or month_first)  # type: ignore[arg-type]
+    if agreed := day_first or month_first:
+        return DateReading(agreed)
     # Neither is real: explain the reading whose month exists (31/04/2027: April has 30 days).
     month, day = (second, first) if 1 <= second <= 12 else (first, second)
     return _reading(year, month, day, text, roc=False)
