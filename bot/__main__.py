@@ -105,19 +105,21 @@ def _cmd_deadlines(args: argparse.Namespace) -> int:
     from bot.deadline_output import deadlines_ics, summary_text
     from bot.deadlines import Profile, compute
 
-    given = {o: text for o in _DEADLINE_DATES if (text := getattr(args, o.replace("-", "_")))}
+    dates = {o: getattr(args, o.replace("-", "_")) for o in _DEADLINE_DATES}
+    given = {option: text for option, text in dates.items() if text is not None}
     problem = _deadlines_usage_problem(args.kind, list(given), args.profile)
     if problem:
         print(problem, file=sys.stderr)
         return EXIT_USAGE
-    today = day = taipei_today()
-    for option, text in (("today", args.today), *given.items()):  # the kind's date comes last
-        try:
-            day = parse_date(text, today=today) if text is not None else today
-        except DateInputError as exc:
-            print(f"--{option}: {exc.message(args.lang)}", file=sys.stderr)
-            return EXIT_USAGE
-        today = day if option == "today" else today
+    option = "today"
+    try:
+        today = taipei_today()
+        today = parse_date(args.today, today=today) if args.today is not None else today
+        ((option, text),) = given.items()
+        day = parse_date(text, today=today)
+    except DateInputError as exc:
+        print(f"--{option}: {exc.message(args.lang)}", file=sys.stderr)
+        return EXIT_USAGE
     profile = Profile(args.profile) if args.kind == "processing" else None
     result = compute(args.kind, day, today=today, profile=profile)
     if args.ics:
