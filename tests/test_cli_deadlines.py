@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import date
 
 import pytest
@@ -11,6 +13,7 @@ from icalendar import Calendar
 from bot.__main__ import main
 from bot.dates import taipei_today
 from bot.textnorm import CJK_RUN
+from tests.conftest import ROOT
 
 
 def _json(capsys) -> dict:
@@ -67,6 +70,7 @@ def test_today_defaults_to_taipei_and_relative_words_work(capsys):
         (["renewal", "--expiry", "2027-02-30"], "--expiry: February 2027 has no day 30"),
         (["renewal", "--expiry", "03/04/2027"], "--expiry: “03/04/2027” could be 3 April"),
         (["renewal", "--expiry", "soon"], "--expiry: I can't read “soon” as a date"),
+        (["renewal", "--expiry", ""], "--expiry: Please type a date"),
         (["renewal", "--expiry", "2027-06-30", "--today", "2027-13-01"],
          "--today: There is no month 13"),
         (["renewal", "--notice", "2027-06-30"], "renewal needs --expiry DATE"),
@@ -123,3 +127,12 @@ def test_ics_file(capsys, tmp_path):
     assert [str(e["uid"]) for e in Calendar.from_ical(path.read_bytes()).walk("VEVENT")] == (
         first_uids
     )
+
+
+def test_entry_point_exit_status():
+    run = subprocess.run(
+        [sys.executable, "-m", "bot", "deadlines", "renewal", "--expiry", "2027-02-30", "--json"],
+        cwd=ROOT, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert (run.returncode, run.stdout) == (2, "")
+    assert run.stderr.startswith("--expiry: February 2027 has no day 30")
