@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from babel import Locale
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.dates import (
@@ -246,11 +246,13 @@ any_date = st.dates(min_value=date(MIN_YEAR, 1, 1), max_value=date(MAX_YEAR, 12,
 
 
 @pytest.mark.parametrize("form", FORMS)
+@settings(deadline=None)  # the first example loads Babel's locale data: slow once, not flaky
 @given(day=any_date)
 def test_every_form_reads_back_to_its_date(form, day):
     assert parse_date(FORMS[form](day), today=TODAY) == day
 
 
+@settings(deadline=None)
 @given(day=any_date)
 def test_day_month_order_is_read_only_when_unambiguous(day):
     for text in (f"{day.day:02d}/{day.month:02d}/{day.year}", f"{day.month}/{day.day}/{day.year}"):
