@@ -13,7 +13,7 @@ import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 
 import snowballstemmer
@@ -26,6 +26,18 @@ from bot.textnorm import CJK_RUN, LANGS, Lang, detect_lang, normalize
 MAX_QUESTION_CHARS = 500
 
 
+_SENTENCE_END = re.compile(r"[.?!。？！\n]")
+
+
+def first_part(question: str) -> str:
+    """What is matched of a question: all of it, or of a very long one its first sentence."""
+    if len(question) <= MAX_QUESTION_CHARS:
+        return question
+    head = question[:MAX_QUESTION_CHARS]
+    end = _SENTENCE_END.search(head)
+    return head[: end.end()] if end and end.start() >= 4 else head
+
+
 @dataclass(frozen=True)
 class Tuning:
     """The matcher's knobs, in one place so the benchmark can sweep them."""
@@ -34,14 +46,16 @@ class Tuning:
     topic_weight: float = 0.35  # overlap with everything the topic says (centroid)
     fuzz_weight: float = 0.20  # rapidfuzz similarity to the closest phrase
     coverage_power: float = 1.0  # how hard words we have never seen pull the score down
-    answer_threshold: float = 0.40  # answer when the best score reaches this…
-    answer_margin: float = 0.06  # …and leads the runner-up by this much
-    candidate_threshold: float = 0.24  # below this a topic is not even offered
+    answer_threshold: float = 0.25  # answer when the best score reaches this…
+    answer_margin: float = 0.02  # …and leads the runner-up by this much
+    candidate_threshold: float = 0.16  # below this a topic is not even offered
     candidate_window: float = 0.12  # offer topics within this distance of the best
     max_candidates: int = 3
     unigram_weight: float = 0.35  # a single Chinese character says less than a pair
     typo_cutoff: float = 84.0  # rapidfuzz ratio to accept a known word for an unknown one
     answer_weight: float = 0.5  # the answer text also describes the topic, more loosely
+    bayes_weight: float = 1.0  # how much a naive-Bayes vote between topics reorders them
+    bayes_smoothing: float = 0.1
 
 
 DEFAULT_TUNING = Tuning()
@@ -102,6 +116,9 @@ _STOP_ZH = sorted(
 )
 _STOP_ZH_RE = re.compile("|".join(map(re.escape, _STOP_ZH)))
 _CONCEPT = re.compile(r"⟦([a-z0-9_]+)⟧")
+_SCRIPT_BOUNDARY = re.compile(
+    r"(?<=[\u3400-\u9fff\uf900-\ufaff])(?=[a-z0-9])|(?<=[a-z0-9])(?=[\u3400-\u9fff\uf900-\ufaff])"
+)
 _TOKEN = re.compile(r"⟦[a-z0-9_]+⟧|[\u3400-\u9fff\uf900-\ufaff]+|[a-z0-9$][a-z0-9$.,'/+@:-]*")
 _NUMBERISH = re.compile(r"^[0-9$.,/:+-]+$")
 
@@ -120,6 +137,7 @@ class _Vocabulary:
         cjk_terms: dict[str, str] = {}
         latin_terms: dict[str, str] = {}
         self.word_concepts: dict[str, str] = {}  # single English word stem -> concept
+        self.word_terms: list[str] = []  # the single English words of the synonyms
         for concept, terms in groups:
             for term in terms:
                 key = normalize(term)
@@ -133,27 +151,65 @@ class _Vocabulary:
                 else:
                     latin_terms[key] = concept
                     self.word_concepts.setdefault(_stem(key), concept)
-        self.terms = {**latin_terms, **cjk_terms}
-        alternatives = sorted(self.terms, key=len, reverse=True)
-        parts = [
-            re.escape(t) if CJK_RUN.search(t) else rf"(?<![a-z0-9]){re.escape(t)}(?![a-z0-9])"
-            for t in alternatives
-        ]
-        self._pattern = re.compile("|".join(parts)) if parts else None
+                    self.word_terms.append(key)
+        # Greedy longest-match tables (a regex alternation of 500 terms is 20x slower).
+        self._cjk_terms = cjk_terms  # any term with Chinese in it, "pdf檔" and "30分鐘" too
+        self._cjk_lengths: dict[str, list[int]] = defaultdict(list)
+        for term in sorted(cjk_terms, key=len, reverse=True):
+            if len(term) not in self._cjk_lengths[term[0]]:
+                self._cjk_lengths[term[0]].append(len(term))
+        self._latin_terms = latin_terms
+        self._max_words = max((len(t.split()) for t in latin_terms), default=1)
         self.known: set[str] = set()  # every feature seen in the content
-        self._known_words: list[str] = []
+        self._known_words: list[str] = []  # words of the content, for typo correction
+        self._seen_words: set[str] = set()
 
     def fold(self, text: str) -> str:
         """Normalised text with every synonym term replaced by its concept token."""
-        if self._pattern is None:
-            return text
-        return self._pattern.sub(lambda m: f" ⟦{self.terms[m.group(0)]}⟧ ", text)
+        return self._fold_latin(_SCRIPT_BOUNDARY.sub(" ", self._fold_cjk(text)))
+
+    def _fold_cjk(self, text: str) -> str:
+        out: list[str] = []
+        i, n = 0, len(text)
+        while i < n:
+            lengths = self._cjk_lengths.get(text[i])
+            # A term starting with a letter ("pdf檔") must start a word, not end one.
+            if lengths and not (text[i].isascii() and i and text[i - 1].isalnum()):
+                for length in lengths:
+                    concept = self._cjk_terms.get(text[i : i + length])
+                    if concept is not None:
+                        out.append(f" ⟦{concept}⟧ ")
+                        i += length
+                        break
+                else:
+                    out.append(text[i])
+                    i += 1
+            else:
+                out.append(text[i])
+                i += 1
+        return "".join(out)
+
+    def _fold_latin(self, text: str) -> str:
+        words = text.split()
+        out: list[str] = []
+        i = 0
+        while i < len(words):
+            for n in range(min(self._max_words, len(words) - i), 0, -1):
+                concept = self._latin_terms.get(" ".join(words[i : i + n]))
+                if concept is not None:
+                    out.append(f"⟦{concept}⟧")
+                    i += n
+                    break
+            else:
+                out.append(words[i])
+                i += 1
+        return " ".join(out)
 
     def learn(self, features: Iterable[str]) -> None:
         self.known.update(features)
 
     def freeze(self) -> None:
-        self._known_words = sorted(f[2:] for f in self.known if f.startswith("w:"))
+        self._known_words = sorted(self._seen_words | set(self.word_terms))
 
     def features(self, folded: str, tuning: Tuning, *, correct: bool) -> Counter[str]:
         """Weighted features of folded text: concepts, English stems, Chinese 1- and 2-grams."""
@@ -168,7 +224,8 @@ class _Vocabulary:
                     for a, b in itertools.pairwise(run):
                         feats["b:" + a + b] = 1.0
             else:
-                feats.update(self._word_feature(token, tuning, correct=correct))
+                for feature in self._word_feature(token, tuning, correct=correct):
+                    feats[feature] = 1.0  # presence, not count: "blah blah blah" is one word
         return feats
 
     def _word_feature(self, word: str, tuning: Tuning, *, correct: bool) -> Iterator[str]:
@@ -177,26 +234,23 @@ class _Vocabulary:
         if _NUMBERISH.match(word):
             yield "n:" + word.replace(",", "").strip("$.")
             return
-        stem = _stem(word)
-        if stem in self.word_concepts:
-            yield "#" + self.word_concepts[stem]
-            return
-        if correct and "w:" + stem not in self.known and len(stem) >= 4 and self._known_words:
-            # A typo ("pasport", "renwal") is closer to a known word than anything else is.
+        feature = self._feature_of(word)
+        if not correct:
+            self._seen_words.add(word)
+        elif feature not in self.known and len(word) >= 5 and self._known_words:
+            # A typo ("pasport", "renwal") is closer to a word of ours than anything else is;
+            # short words are left alone: "bank" is not a typo of "blank".
             best = process.extractOne(
-                stem, self._known_words, scorer=fuzz.ratio, score_cutoff=tuning.typo_cutoff
+                word, self._known_words, scorer=fuzz.ratio, score_cutoff=tuning.typo_cutoff
             )
             if best is not None:
-                stem = best[0]
-            else:
-                concept = process.extractOne(
-                    stem, list(self.word_concepts), scorer=fuzz.ratio,
-                    score_cutoff=tuning.typo_cutoff,
-                )  # fmt: skip
-                if concept is not None:
-                    yield "#" + self.word_concepts[concept[0]]
-                    return
-        yield "w:" + stem
+                feature = self._feature_of(best[0])
+        yield feature
+
+    def _feature_of(self, word: str) -> str:
+        stem = _stem(word)
+        concept = self.word_concepts.get(stem)
+        return "#" + concept if concept else "w:" + stem
 
 
 # --- the index -----------------------------------------------------------------------------
@@ -208,13 +262,6 @@ class _Phrase:
     text: str  # folded, for rapidfuzz
     features: dict[str, float]
     norm: float = 0.0  # sum of idf weights
-
-
-@dataclass
-class _Topic:
-    id: str
-    vector: dict[str, float] = field(default_factory=dict)
-    norm: float = 0.0
 
 
 def _phrases_of(entry: FaqEntry) -> Iterator[str]:
@@ -257,7 +304,20 @@ class Matcher:
         self.idf = {f: math.log(1 + n_topics / d) for f, d in df.items()}
         self.unknown_idf = math.log(1 + n_topics)  # an unseen feature is as rare as it gets
 
-        self._topics: dict[str, _Topic] = {}
+        # Inverted indexes, so a question only touches the phrases and topics it shares
+        # features with: feature -> [(phrase index, weight)], feature -> {topic: weight × idf}.
+        self._phrase_index: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for i, phrase in enumerate(self._phrases):
+            phrase.norm = sum(w * self.idf[f] for f, w in phrase.features.items())
+            for f, w in phrase.features.items():
+                self._phrase_index[f].append((i, w))
+        self._topic_index: dict[str, dict[str, float]] = defaultdict(dict)
+        self._topic_norms: dict[str, float] = {}
+        # Naive Bayes over the same features tells neighbouring topics apart: a word that one
+        # topic uses often and its neighbour rarely decides between them.
+        alpha, vocab_size = tuning.bayes_smoothing, len(self.idf)
+        self._log_p: dict[str, dict[str, float]] = {}
+        self._log_unseen: dict[str, float] = {}
         for topic_id, feats_list in raw.items():
             tf: Counter[str] = Counter()
             for feats in feats_list:
@@ -265,16 +325,21 @@ class Matcher:
             for f in answers[topic_id]:
                 tf[f] += tuning.answer_weight
             vector = {f: math.log(1 + c) * self.idf[f] for f, c in tf.items()}
-            self._topics[topic_id] = _Topic(topic_id, vector, _l2(vector.values()))
-        for phrase in self._phrases:
-            phrase.norm = sum(w * self.idf[f] for f, w in phrase.features.items())
+            for f, w in vector.items():
+                self._topic_index[f][topic_id] = w
+            self._topic_norms[topic_id] = _l2(vector.values())
+            total = sum(tf.values()) + alpha * vocab_size
+            self._log_unseen[topic_id] = math.log(alpha / total)
+            self._log_p[topic_id] = {f: math.log((c + alpha) / total) for f, c in tf.items()}
+        # Ties are broken by topic id, so that equal scores rank the same way every time.
+        self._tie_order = {tid: -i for i, tid in enumerate(sorted(self._topic_norms))}
         self._fuzz_choices = [p.text for p in self._phrases]
 
     # -- scoring --
 
     def score_all(self, question: str) -> tuple[list[Scored], float]:
         """Every topic's score for the question (unsorted) and the question's coverage."""
-        folded = self.vocab.fold(normalize(question[:MAX_QUESTION_CHARS]))
+        folded = self.vocab.fold(normalize(first_part(question)))
         feats = self.vocab.features(folded, self.tuning, correct=True)
         if not feats:
             return [], 0.0
@@ -285,22 +350,22 @@ class Matcher:
         if known == 0:
             return [], 0.0
 
+        shared: dict[int, float] = defaultdict(float)
+        for f, w in feats.items():
+            idf = self.idf.get(f, 0.0)
+            for index, weight in self._phrase_index.get(f, ()):
+                shared[index] += min(w, weight) * idf
         best_phrase: dict[str, float] = defaultdict(float)
-        for phrase in self._phrases:
-            shared = sum(
-                min(w, phrase.features[f]) * self.idf[f]
-                for f, w in feats.items()
-                if f in phrase.features
-            )
-            if shared:
-                dice = 2 * shared / (total + phrase.norm)
-                if dice > best_phrase[phrase.topic]:
-                    best_phrase[phrase.topic] = dice
+        for index, overlap in shared.items():
+            phrase = self._phrases[index]
+            dice = 2 * overlap / (total + phrase.norm)
+            if dice > best_phrase[phrase.topic]:
+                best_phrase[phrase.topic] = dice
 
         best_fuzz: dict[str, float] = defaultdict(float)
         query_text = _fuzz_text(folded)
         for _, similarity, index in process.extract(
-            query_text, self._fuzz_choices, scorer=fuzz.token_set_ratio, limit=None,
+            query_text, self._fuzz_choices, scorer=fuzz.token_sort_ratio, limit=None,
             score_cutoff=40,
         ):  # fmt: skip
             topic = self._phrases[index].topic
@@ -308,31 +373,47 @@ class Matcher:
 
         q_norm = _l2(weights.values())
         t = self.tuning
+        posterior = self._bayes_posterior({f: w for f, w in feats.items() if f in self.idf})
+        dots: dict[str, float] = defaultdict(float)
+        for f, w in weights.items():
+            for topic_id, weight in self._topic_index.get(f, {}).items():
+                dots[topic_id] += w * weight
         scores = []
-        for topic in self._topics.values():
-            dot = sum(w * topic.vector[f] for f, w in weights.items() if f in topic.vector)
-            cosine = dot / (q_norm * topic.norm) if dot else 0.0
+        for topic_id, topic_norm in self._topic_norms.items():
             raw_score = (
-                t.phrase_weight * best_phrase.get(topic.id, 0.0)
-                + t.topic_weight * cosine
-                + t.fuzz_weight * best_fuzz.get(topic.id, 0.0)
+                t.phrase_weight * best_phrase.get(topic_id, 0.0)
+                + t.topic_weight * dots.get(topic_id, 0.0) / (q_norm * topic_norm)
+                + t.fuzz_weight * best_fuzz.get(topic_id, 0.0)
             )
-            scores.append(Scored(topic.id, raw_score * coverage**t.coverage_power))
+            vote = (1 + t.bayes_weight * posterior[topic_id]) / (1 + t.bayes_weight)
+            scores.append(Scored(topic_id, raw_score * vote * coverage**t.coverage_power))
         return scores, coverage
+
+    def _bayes_posterior(self, feats: dict[str, float]) -> dict[str, float]:
+        """P(topic | features) under naive Bayes with a uniform prior."""
+        logs = {
+            topic_id: sum(w * log_p.get(f, self._log_unseen[topic_id]) for f, w in feats.items())
+            for topic_id, log_p in self._log_p.items()
+        }
+        top = max(logs.values(), default=0.0)
+        exp = {topic_id: math.exp(v - top) for topic_id, v in logs.items()}
+        total = sum(exp.values()) or 1.0
+        return {topic_id: v / total for topic_id, v in exp.items()}
 
     def rank(self, question: str, k: int = 5) -> list[Scored]:
         """The k best topics, best first; ties broken by id so results are deterministic."""
         scores, _ = self.score_all(question)
-        return heapq.nlargest(k, scores, key=lambda s: (s.score, _reverse_key(s.id)))
+        return heapq.nlargest(k, scores, key=self._rank_key)
+
+    def _rank_key(self, scored: Scored) -> tuple[float, int]:
+        return scored.score, self._tie_order[scored.id]
 
     def match(self, question: str) -> MatchResult:
         """Rank, then gate: answer, offer close candidates, or decline."""
         t = self.tuning
         lang = detect_lang(question)
         scores, coverage = self.score_all(question)
-        top = heapq.nlargest(
-            t.max_candidates + 1, scores, key=lambda s: (s.score, _reverse_key(s.id))
-        )
+        top = heapq.nlargest(t.max_candidates + 1, scores, key=self._rank_key)
         if not top or top[0].score < t.candidate_threshold:
             return MatchResult(question, lang, None, (), coverage)
         best = top[0]
@@ -356,11 +437,6 @@ def _fuzz_text(folded: str) -> str:
 
 def _l2(values: Iterable[float]) -> float:
     return math.sqrt(sum(v * v for v in values)) or 1.0
-
-
-def _reverse_key(topic_id: str) -> tuple[int, ...]:
-    # nlargest keeps the largest key; invert so that equal scores prefer the alphabetically first.
-    return tuple(-ord(c) for c in topic_id)
 
 
 # --- plain-text rendering for the CLI ------------------------------------------------------

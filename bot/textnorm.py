@@ -47,7 +47,8 @@ CJK_RUN = re.compile(f"[{_CJK}]+")
 LATIN_WORD = re.compile(r"[a-z0-9][a-z0-9$.,'/+]*[a-z0-9]|[a-z0-9]")
 # Anything that is not a letter, a digit or CJK separates words; keep $ . , inside numbers/URLs.
 _SEPARATORS = re.compile(f"[^a-z0-9{_CJK}$.,'/+@:-]+")
-_TRAILING = re.compile(r"[.,'/+:-]+(?=\s|$)|(?<=\s)[.,'/+:-]+|^[.,'/+:-]+")
+# Those characters stay only between two letters or digits ("gov.tw", "160,000", "re-apply").
+_STRAY = re.compile(r"(?<![a-z0-9])[.,'/+:@-]+|[.,'/+:@-]+(?![a-z0-9])")
 
 
 @lru_cache(maxsize=4096)
@@ -67,7 +68,7 @@ def normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).casefold()
     text = to_traditional(text)
     text = _SEPARATORS.sub(" ", text)
-    text = _TRAILING.sub(" ", text)
+    text = _STRAY.sub(" ", text)
     return " ".join(text.split())
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from bot.matching import MAX_QUESTION_CHARS, Matcher, render_answer_text
+from bot.matching import MAX_QUESTION_CHARS, Matcher, first_part, render_answer_text
 from tests.conftest import SHARED
 
 DEV = SHARED / "dev-questions.yaml"
@@ -44,7 +44,7 @@ def test_dev_set_out_of_scope_all_declined(matcher, dev_questions):
     [
         ("怎么续签金卡", "renewal-how"),  # Simplified Chinese
         ("金卡到期前多久可以延期", "renewal-window"),
-        ("my passport expires soon, can I still apply?", "passport-requirements"),
+        ("how many months of passport validity do I need", "passport-requirements"),
         ("pasport inspecton at the embassy", "passport-inspection"),  # typos
         ("how do I download the 境外核准證明", "approval-letter"),  # mixed languages
         ("補件要在幾天內上傳", "supplement-deadline"),
@@ -79,11 +79,12 @@ def test_out_of_scope_gets_no_answer(matcher, question):
 
 
 def test_very_long_question_is_answered_from_its_first_part(matcher):
-    question = "how do I renew my gold card " + "blah " * 2000
+    question = "How do I renew my gold card online? " + "I applied in 2024 and " * 500
     assert len(question) > 10_000
     result = matcher.match(question)
     assert result.question == question
-    assert result.answer is not None or result.candidates != ()
+    assert result.answer is not None and result.answer.id == "renewal-how"
+    assert first_part(question) == "How do I renew my gold card online?"
     assert matcher.match("x" * MAX_QUESTION_CHARS * 20).answer is None
 
 
@@ -95,10 +96,9 @@ def test_matching_is_deterministic(knowledge):
 
 
 def test_close_topics_are_offered_as_candidates(matcher):
-    result = matcher.match("renewal")
+    result = matcher.match("address")  # a new address to report, or how to write one?
     ids = [c.id for c in result.candidates]
-    assert len(ids) >= 2
-    assert all(i.startswith("renewal") for i in ids[:2])
+    assert sorted(ids[:2]) == ["address-change", "residence-address"]
     assert result.answer is None
 
 
