@@ -1,0 +1,1004 @@
+"""The conversation engine: (event, user state) -> (replies, new state, effects), any channel.
+
+Pure: no Telegram, no database, no clock (`today` comes in). The Telegram adapter and the console
+translate events and replies; `bot.storage` loads the state, stores the new one and applies the
+effects in one transaction. Replies are Telegram HTML rendered from `bot/templates/`.
+
+State carries what the user chose to keep (language, guide place and profile, saved dates), so the
+engine can show and change it; effects are the side effects outside the user's own state (logs for
+the help desk, forgetting the user).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time
+from typing import Literal
+
+from bot import callbacks as cb
+from bot import deadlines, guides, links
+from bot.dates import EXAMPLE_EN, EXAMPLE_ZH, TAIPEI, DateInputError, format_full_date, read_date
+from bot.deadline_output import deadlines_ics, summary_text
+from bot.i18n import lang_of, render, translations
+from bot.knowledge import FaqEntry, Knowledge
+from bot.matching import Matcher
+from bot.redact import redact
+from bot.textnorm import CJK_RUN, Lang, detect_lang, normalize
+
+CONTACT_TOPIC = "contact-help-desk"
+MAX_STORED_QUESTION = 500  # the matcher reads no further either
+MAX_RELATED = 3
+
+
+def N_(message: str) -> str:
+    """Mark a message for extraction; it is translated where it is shown."""
+    return message
+
+
+# --- events ----------------------------------------------------------------------------------
+
+EventKind = Literal["text", "command", "button", "start"]
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something the user did.
+
+    `text` is the message, the command name (without the slash), the callback data of the pressed
+    button, or the deep-link payload; `arg` is a command's argument; `language` is the user's
+    Telegram `language_code` (it decides the language until the user picks one).
+    """
+
+    kind: EventKind
+    text: str = ""
+    arg: str = ""
+    language: str | None = None
+
+    @classmethod
+    def message(cls, text: str, *, language: str | None = None) -> Event:
+        return cls("text", text, language=language)
+
+    @classmethod
+    def command(cls, name: str, arg: str = "", *, language: str | None = None) -> Event:
+        return cls("command", name, arg, language=language)
+
+    @classmethod
+    def button(cls, data: str, *, language: str | None = None) -> Event:
+        return cls("button", data, language=language)
+
+    @classmethod
+    def start(cls, payload: str = "", *, language: str | None = None) -> Event:
+        return cls("start", payload, language=language)
+
+
+# --- replies -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Button:
+    """An inline button: callback `data` (≤ 64 bytes, see bot.callbacks) or a `url` to open."""
+
+    label: str
+    data: str | None = None
+    url: str | None = None
+
+
+Keyboard = tuple[tuple[Button, ...], ...]
+
+
+@dataclass(frozen=True)
+class Document:
+    filename: str
+    content: bytes
+    mime_type: str = "text/calendar"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message: Telegram HTML (b, i, a, code; user text escaped) and rows of buttons.
+
+    `edit` asks to replace the message whose button was pressed (navigation) instead of sending a
+    new one; adapters that cannot edit just send it.
+    """
+
+    text: str
+    buttons: Keyboard = ()
+    edit: bool = False
+    document: Document | None = None
+
+
+# --- state -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SavedDate:
+    """A date the user saved to compute a kind of deadline from (one per kind)."""
+
+    kind: str
+    given: date
+    profile: str | None = None  # processing: a deadlines.Profile value
+
+
+@dataclass(frozen=True)
+class State:
+    """Everything the bot keeps about one user between events.
+
+    Attributes:
+        lang: the language the user chose; None follows their Telegram language.
+        since: the day of first contact; None for a user never seen (gets the welcome).
+        guide, step: the guide the user is in and where, for "continue where I left off".
+        profile: answers to the guides' profile questions, kept across guides.
+        pending: what typed text means now: "date:<kind>" or "date:processing:<profile>" while
+            a deadline calculator waits for a date, "forget" while deletion awaits confirmation.
+        question: the last question asked, redacted, for "None of these" and 👎 feedback.
+        topic: the topic that answered `question`, if one did.
+        saved: saved dates, in `deadlines.KINDS` order.
+    """
+
+    lang: Lang | None = None
+    since: date | None = None
+    guide: str | None = None
+    step: int | None = None
+    profile: guides.Profile = field(default_factory=guides.Profile)
+    pending: str | None = None
+    question: str | None = None
+    topic: str | None = None
+    saved: tuple[SavedDate, ...] = ()
+
+
+# --- effects -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecordUnanswered:
+    """A question the bot could not answer, for the help desk (text already redacted)."""
+
+    question: str
+    lang: Lang
+    reason: Literal["no-match", "none-of-these"]
+
+
+@dataclass(frozen=True)
+class RecordFeedback:
+    """👍/👎 on an answer, with the question that led to it when known (redacted)."""
+
+    topic: str
+    helpful: bool
+    lang: Lang
+    question: str | None
+
+
+@dataclass(frozen=True)
+class ForgetUser:
+    """Delete everything stored about the user; nothing of this event's state is kept."""
+
+
+Effect = RecordUnanswered | RecordFeedback | ForgetUser
+Outcome = tuple[list[Reply], State]
+
+
+# --- commands, menus and fixed texts ---------------------------------------------------------
+
+# The command menu (issue 6 sets it per language with set_my_commands), in menu order.
+COMMANDS: tuple[tuple[str, str], ...] = (
+    ("start", N_("Welcome and main menu")),
+    ("help", N_("What I can do")),
+    ("guides", N_("Step-by-step guides")),
+    ("deadlines", N_("My deadlines")),
+    ("language", N_("中文 / English")),
+    ("cancel", N_("Leave what you are doing")),
+    ("mydata", N_("What I store about you")),
+    ("forget", N_("Delete everything I store about you")),
+)
+_QUESTION_PROMPTS: dict[str, str] = {
+    "inside_taiwan": N_("Are you applying from inside Taiwan?"),
+    "hk_macau": N_("Are you a Hong Kong or Macau resident?"),
+    "mainland_born": N_("Were you born in Mainland China?"),
+    "renewal": N_("Is this a renewal of your Gold Card (not a first application)?"),
+}
+_LANGUAGE_NAMES: dict[Lang, str] = {"zh": "中文（台灣）", "en": "English"}
+
+_GREETINGS = frozenset(
+    "hi hello hey hiya yo howdy greetings morning 你好 您好 哈囉 哈啰 嗨 早安 午安 晚安 大家好 "
+    "hallo hola".split()
+) | {"good morning", "good afternoon", "good evening", "hi there", "hello there", "hey there"}
+_THANKS = frozenset("thanks thank thx ty tks cheers 謝謝 感謝 多謝 謝啦 3q 感恩 謝".split())
+_SMALL_TALK_FILLER = frozenset(
+    "ok okay great so very much a lot you bot again there all for the help".split()
+)
+_DIGIT = re.compile(r"\d")
+
+
+def command_menu(lang: Lang) -> list[tuple[str, str]]:
+    """(command, description) pairs for Telegram's command menu, in `lang`."""
+    tr = translations(lang)
+    return [(name, tr.gettext(description)) for name, description in COMMANDS]
+
+
+# --- the engine --------------------------------------------------------------------------------
+
+
+@dataclass
+class _Turn:
+    """One event being handled: the language it is answered in and the effects it produces."""
+
+    state: State  # as it came in
+    lang: Lang
+    today: date
+    effects: list[Effect] = field(default_factory=list)
+
+    def gettext(self, message: str, **params: object) -> str:
+        text = translations(self.lang).gettext(message)
+        return text % params if params else text
+
+    def button(self, message: str, action: cb.Action, **params: object) -> Button:
+        return Button(self.gettext(message, **params), data=cb.encode(action))
+
+    def in_lang(self, lang: Lang) -> _Turn:
+        """The same turn answered in another language (a question written in it)."""
+        other = _Turn(self.state, lang, self.today)
+        other.effects = self.effects
+        return other
+
+
+class Engine:
+    """The bot's behaviour over loaded knowledge and a matcher; `handle` is all there is."""
+
+    def __init__(self, knowledge: Knowledge, matcher: Matcher) -> None:
+        self.knowledge = knowledge
+        self.matcher = matcher
+        self._buttons: dict[type[cb.Action], Callable[[_Turn, State, cb.Action], Outcome]] = {
+            cb.Menu: lambda t, s, a: ([self._menu(t, s, edit=True)], s),
+            cb.AskPrompt: lambda t, s, a: ([self._ask_prompt(t, edit=True)], s),
+            cb.Contact: lambda t, s, a: ([self._answer(t, s, CONTACT_TOPIC)], s),
+            cb.LanguageMenu: lambda t, s, a: ([self._language_menu(t, edit=True)], s),
+            cb.SetLanguage: self._set_language,
+            cb.Topic: self._on_topic,
+            cb.NoneOfThese: self._none_of_these,
+            cb.Feedback: self._feedback,
+            cb.GuideList: lambda t, s, a: ([self._guide_list(t, s, edit=True)], s),
+            cb.GuideOpen: self._on_guide_open,
+            cb.GuideSections: self._sections,
+            cb.GuideSection: self._on_section,
+            cb.GuideAnswer: self._on_profile_answer,
+            cb.GuideContinue: self._continue,
+            cb.GuideDone: self._guide_done,
+            cb.GuideExit: self._guide_exit,
+            cb.MyDeadlines: lambda t, s, a: ([self._my_deadlines(t, s, edit=True)], s),
+            cb.DeadlineKinds: lambda t, s, a: ([self._deadline_kinds(t, edit=True)], s),
+            cb.DeadlineKind: self._on_deadline_kind,
+            cb.SaveDeadline: self._save_deadline,
+            cb.CalendarFile: self._calendar_file,
+            cb.SavedCalendarFile: self._saved_calendar_file,
+            cb.DeleteDeadline: self._delete_deadline,
+            cb.ForgetAsk: lambda t, s, a: self._forget_ask(t, s),
+            cb.Forget: self._forget,
+        }
+        self._commands: dict[str, Callable[[_Turn, State, str], Outcome]] = {
+            "help": lambda t, s, arg: ([self._help(t, s)], s),
+            "menu": lambda t, s, arg: ([self._menu(t, s)], s),
+            "guides": lambda t, s, arg: ([self._guide_list(t, s)], s),
+            "deadlines": lambda t, s, arg: ([self._my_deadlines(t, s)], s),
+            "language": lambda t, s, arg: ([self._language_menu(t)], s),
+            "settings": lambda t, s, arg: ([self._language_menu(t)], s),
+            "contact": lambda t, s, arg: ([self._answer(t, s, CONTACT_TOPIC)], s),
+            "cancel": self._cancel,
+            "mydata": lambda t, s, arg: ([self._my_data(t, s)], s),
+            "forget": lambda t, s, arg: self._forget_ask(t, s),
+            "ask": lambda t, s, arg: self._text(t, s, arg),
+        }
+
+    def handle(
+        self, event: Event, state: State, *, today: date
+    ) -> tuple[list[Reply], State, list[Effect]]:
+        """Answer one event: the replies to send, the user's new state, the side effects."""
+        turn = _Turn(state, state.lang or lang_of(event.language), today)
+        if event.kind == "command" and _command_name(event.text) == "start":
+            event = Event.start(event.arg.strip(), language=event.language)
+        current = replace(state, since=state.since or today)
+        if event.kind != "text":
+            current = replace(current, pending=None)  # a press or a command leaves a prompt
+        match event.kind:
+            case "start":
+                replies, new_state = self._start(turn, current, event.text)
+            case "command":
+                replies, new_state = self._command(turn, current, event.text, event.arg)
+            case "button":
+                replies, new_state = self._button(turn, current, event.text)
+            case _:
+                replies, new_state = self._text(turn, current, event.text)
+        plain_start = event.kind == "start" and self._target(event.text) is None
+        if state.since is None and not plain_start:
+            replies.insert(0, self._welcome(turn, new_state))
+        return replies, new_state, turn.effects
+
+    # --- dispatch ------------------------------------------------------------------------------
+
+    def _command(self, turn: _Turn, state: State, name: str, arg: str) -> Outcome:
+        handler = self._commands.get(_command_name(name))
+        if handler is None:
+            reply = Reply(
+                render("unknown_command.html", turn.lang, name=name[:40]),
+                self._menu_keyboard(turn, state),
+            )
+            return [reply], state
+        return handler(turn, state, arg.strip())
+
+    def _button(self, turn: _Turn, state: State, data: str) -> Outcome:
+        action = cb.decode(data)
+        handler = self._buttons.get(type(action)) if action is not None else None
+        if action is None or handler is None:
+            return [self._expired(turn, state)], state
+        return handler(turn, state, action)
+
+    def _start(self, turn: _Turn, state: State, payload: str) -> Outcome:
+        match self._target(payload):
+            case links.TopicLink(topic):
+                return [self._answer(turn, state, topic)], state
+            case links.GuideLink(guide, None):
+                return self._guide_overview(turn, state, guide)
+            case links.GuideLink(guide, step):
+                return self._guide_step(turn, state, guide, step)
+            case links.DeadlineLink(kind):
+                return self._deadline_start(turn, state, kind, None)
+        return [self._welcome(turn, state)], state
+
+    def _target(self, payload: str) -> links.Target | None:
+        target = links.parse_payload(payload)
+        return target if target is not None and links.exists(target, self.knowledge) else None
+
+    def _expired(self, turn: _Turn, state: State) -> Reply:
+        return Reply(render("expired.html", turn.lang), self._menu_keyboard(turn, state))
+
+    # --- menus -------------------------------------------------------------------------------
+
+    def _welcome(self, turn: _Turn, state: State) -> Reply:
+        other: Lang = "en" if turn.lang == "zh" else "zh"
+        switch = Button(
+            # TRANSLATORS: shown to speakers of the OTHER language; translate as "switch to
+            # <the language of this catalogue>" (zh: 切換成中文).
+            translations(other).gettext("Switch to English"),
+            data=cb.encode(cb.SetLanguage(other)),
+        )
+        text = render(
+            "welcome.html",
+            turn.lang,
+            returning=turn.state.since is not None,
+            language=_LANGUAGE_NAMES[turn.lang],
+            place=self._place(turn, state),
+        )
+        return Reply(text, ((switch,), *self._menu_keyboard(turn, state)))
+
+    def _menu(self, turn: _Turn, state: State, *, edit: bool = False, note: str = "") -> Reply:
+        text = render("menu.html", turn.lang, note=note)
+        return Reply(text, self._menu_keyboard(turn, state), edit=edit)
+
+    def _menu_keyboard(self, turn: _Turn, state: State) -> Keyboard:
+        rows: list[tuple[Button, ...]] = []
+        if self._place(turn, state):
+            rows.append((turn.button("▶️ Continue the guide", cb.GuideContinue()),))
+        rows += [
+            (
+                turn.button("❓ Ask a question", cb.AskPrompt()),
+                turn.button("📘 Step-by-step guides", cb.GuideList()),
+            ),
+            (
+                turn.button("📅 My deadlines", cb.MyDeadlines()),
+                turn.button("🌐 Language", cb.LanguageMenu()),
+            ),
+            (turn.button("☎️ Contact the help desk", cb.Contact()),),
+        ]
+        return tuple(rows)
+
+    def _menu_row(self, turn: _Turn) -> tuple[Button, ...]:
+        return (turn.button("☰ Main menu", cb.Menu()),)
+
+    def _place(self, turn: _Turn, state: State) -> str:
+        """ "Applying for the Gold Card, step 9 of 23" when the user is in a guide, else ""."""
+        guide = self.knowledge.guides.get(state.guide or "")
+        if guide is None or state.step is None or not guide.has_step(state.step):
+            return ""
+        return turn.gettext(
+            "%(guide)s, step %(n)s of %(total)s",
+            guide=guide.title[turn.lang],
+            n=state.step,
+            total=guide.total,
+        )
+
+    def _ask_prompt(self, turn: _Turn, *, edit: bool = False) -> Reply:
+        return Reply(render("ask.html", turn.lang), (self._menu_row(turn),), edit=edit)
+
+    def _help(self, turn: _Turn, state: State) -> Reply:
+        commands = [(name, turn.gettext(description)) for name, description in COMMANDS]
+        text = render("help.html", turn.lang, commands=commands)
+        return Reply(text, self._menu_keyboard(turn, state))
+
+    def _language_menu(self, turn: _Turn, *, edit: bool = False) -> Reply:
+        row = tuple(
+            Button(
+                ("✓ " if lang == turn.lang else "") + name, data=cb.encode(cb.SetLanguage(lang))
+            )
+            for lang, name in _LANGUAGE_NAMES.items()
+        )
+        return Reply(render("language.html", turn.lang), (row, self._menu_row(turn)), edit=edit)
+
+    def _set_language(self, turn: _Turn, state: State, action: cb.SetLanguage) -> Outcome:
+        if action.lang not in _LANGUAGE_NAMES:
+            return [self._expired(turn, state)], state
+        lang: Lang = "zh" if action.lang == "zh" else "en"
+        new_state = replace(state, lang=lang)
+        chosen = turn.in_lang(lang)
+        note = chosen.gettext("OK, I'll reply in English.")
+        return [self._menu(chosen, new_state, edit=True, note=note)], new_state
+
+    def _cancel(self, turn: _Turn, state: State, arg: str) -> Outcome:
+        busy = turn.state.pending is not None or state.guide is not None
+        new_state = replace(state, pending=None, guide=None, step=None)
+        note = (
+            turn.gettext("Stopped. Nothing is in progress now.")
+            if busy
+            else turn.gettext("There was nothing to stop.")
+        )
+        return [self._menu(turn, new_state, note=note)], new_state
+
+    # --- questions ----------------------------------------------------------------------------
+
+    def _text(self, turn: _Turn, state: State, text: str) -> Outcome:
+        question = text.strip()
+        if not question:
+            return [self._ask_prompt(turn)], state
+        awaited = _awaited_date(turn.state)
+        if awaited is not None:
+            outcome = self._date_typed(turn, state, question, *awaited)
+            if outcome is not None:
+                return outcome
+        state = replace(state, pending=None)
+        asked = turn.in_lang(_question_lang(question, turn.lang))
+        small_talk = _small_talk(question)
+        if small_talk is not None:
+            reply = Reply(
+                render(f"{small_talk}.html", asked.lang), self._menu_keyboard(asked, state)
+            )
+            return [reply], state
+        return self._question(asked, state, question)
+
+    def _question(self, turn: _Turn, state: State, question: str) -> Outcome:
+        result = self.matcher.match(question)
+        stored = redact(question[:MAX_STORED_QUESTION])
+        if result.answer is not None:
+            topic = result.answer.id
+            new_state = replace(state, question=stored, topic=topic)
+            return [self._answer(turn, new_state, topic)], new_state
+        new_state = replace(state, question=stored, topic=None)
+        if result.candidates:
+            return [
+                self._did_you_mean(turn, new_state, [c.id for c in result.candidates])
+            ], new_state
+        turn.effects.append(RecordUnanswered(stored, turn.lang, "no-match"))
+        return [self._dont_know(turn, new_state)], new_state
+
+    def _answer(self, turn: _Turn, state: State, topic: str, *, edit: bool = False) -> Reply:
+        entry = self.knowledge.faq[topic]
+        text = render(
+            "answer.html",
+            turn.lang,
+            title=entry.title[turn.lang],
+            answer=entry.answer[turn.lang].strip(),
+            links=[(link.title[turn.lang], link.url) for link in entry.links],
+            sources=_cite(entry, turn.lang),
+        )
+        rows = [
+            (Button(self.knowledge.faq[r].title[turn.lang], data=cb.encode(cb.Topic(r))),)
+            for r in entry.related[:MAX_RELATED]
+        ]
+        rows.append(
+            (
+                turn.button("👍 Helpful", cb.Feedback(topic, True)),
+                turn.button("👎 Not helpful", cb.Feedback(topic, False)),
+            )
+        )
+        rows.append(self._back_to_guide_row(turn, state) + self._menu_row(turn))
+        return Reply(text, tuple(rows), edit=edit)
+
+    def _back_to_guide_row(self, turn: _Turn, state: State) -> tuple[Button, ...]:
+        if not self._place(turn, state):
+            return ()
+        return (turn.button("↩️ Back to step %(n)s", cb.GuideContinue(), n=state.step),)
+
+    def _did_you_mean(self, turn: _Turn, state: State, topics: Sequence[str]) -> Reply:
+        rows = [
+            (Button(self.knowledge.faq[t].title[turn.lang], data=cb.encode(cb.Topic(t))),)
+            for t in topics
+        ]
+        rows.append((turn.button("None of these", cb.NoneOfThese()),))
+        return Reply(render("did_you_mean.html", turn.lang), tuple(rows))
+
+    def _dont_know(self, turn: _Turn, state: State, *, edit: bool = False) -> Reply:
+        contact = self.knowledge.faq[CONTACT_TOPIC]
+        text = render("dont_know.html", turn.lang, contacts=contact.answer[turn.lang].strip())
+        url_row = tuple(Button(link.title[turn.lang], url=link.url) for link in contact.links[:1])
+        rows = (url_row, self._back_to_guide_row(turn, state) + self._menu_row(turn))
+        return Reply(text, rows, edit=edit)
+
+    def _on_topic(self, turn: _Turn, state: State, action: cb.Topic) -> Outcome:
+        if action.topic not in self.knowledge.faq:
+            return [self._expired(turn, state)], state
+        # A "did you mean" choice answers the question that was asked.
+        new_state = replace(state, topic=action.topic) if state.topic is None else state
+        return [self._answer(turn, new_state, action.topic)], new_state
+
+    def _none_of_these(self, turn: _Turn, state: State, action: cb.NoneOfThese) -> Outcome:
+        if state.question is not None and state.topic is None:
+            turn.effects.append(RecordUnanswered(state.question, turn.lang, "none-of-these"))
+        new_state = replace(state, question=None)
+        return [self._dont_know(turn, new_state, edit=True)], new_state
+
+    def _feedback(self, turn: _Turn, state: State, action: cb.Feedback) -> Outcome:
+        if action.topic not in self.knowledge.faq:
+            return [self._expired(turn, state)], state
+        question = state.question if state.topic == action.topic else None
+        turn.effects.append(RecordFeedback(action.topic, action.helpful, turn.lang, question))
+        if action.helpful:
+            return [Reply(render("thanks_feedback.html", turn.lang))], state
+        return [self._dont_know_feedback(turn, state)], state
+
+    def _dont_know_feedback(self, turn: _Turn, state: State) -> Reply:
+        contact = self.knowledge.faq[CONTACT_TOPIC]
+        text = render("sorry_feedback.html", turn.lang, contacts=contact.answer[turn.lang].strip())
+        return Reply(text, (self._back_to_guide_row(turn, state) + self._menu_row(turn),))
+
+    # --- guides ------------------------------------------------------------------------------
+
+    def _guide_list(self, turn: _Turn, state: State, *, edit: bool = False) -> Reply:
+        listed = [(g.title[turn.lang], g.total) for g in self.knowledge.guides.values()]
+        text = render("guides.html", turn.lang, guides=listed, place=self._place(turn, state))
+        rows: list[tuple[Button, ...]] = []
+        if self._place(turn, state):
+            rows.append((turn.button("▶️ Continue the guide", cb.GuideContinue()),))
+        rows += [
+            (Button(g.title[turn.lang], data=cb.encode(cb.GuideOpen(g.id))),)
+            for g in self.knowledge.guides.values()
+        ]
+        rows.append(self._menu_row(turn))
+        return Reply(text, tuple(rows), edit=edit)
+
+    def _on_guide_open(self, turn: _Turn, state: State, action: cb.GuideOpen) -> Outcome:
+        guide = self.knowledge.guides.get(action.guide)
+        if guide is None or (action.step is not None and not guide.has_step(action.step)):
+            return [self._expired(turn, state)], state
+        if action.step is None:
+            return self._guide_overview(turn, state, guide.id, edit=True)
+        return self._guide_step(turn, state, guide.id, action.step, edit=True)
+
+    def _guide_overview(
+        self, turn: _Turn, state: State, guide_id: str, *, edit: bool = False
+    ) -> Outcome:
+        guide = self.knowledge.guides[guide_id]
+        first = guides.start(guide, profile=state.profile).n
+        sections = [
+            (s.title[turn.lang], guide.section_steps(s.id)[0].n, guide.section_steps(s.id)[-1].n)
+            for s in guide.sections
+        ]
+        text = render(
+            "guide_overview.html",
+            turn.lang,
+            title=guide.title[turn.lang],
+            intro=guide.intro[turn.lang].strip() if guide.intro else "",
+            total=guide.total,
+            sections=sections,
+        )
+        rows = (
+            (turn.button("▶️ Start", cb.GuideOpen(guide.id, first)),),
+            (
+                turn.button("📑 Sections", cb.GuideSections(guide.id, first)),
+                turn.button("✖️ Exit", cb.GuideExit()),
+            ),
+        )
+        new_state = replace(state, guide=guide.id, step=first)
+        return [Reply(text, rows, edit=edit)], new_state
+
+    def _guide_step(
+        self, turn: _Turn, state: State, guide_id: str, n: int, *, edit: bool = False
+    ) -> Outcome:
+        guide = self.knowledge.guides[guide_id]
+        position = guides.Position(guide.id, n, state.profile)
+        new_state = replace(state, guide=guide.id, step=n)
+        return [self._step_reply(turn, guide, position, edit=edit)], new_state
+
+    def _step_reply(
+        self, turn: _Turn, guide: guides.Guide, position: guides.Position, *, edit: bool
+    ) -> Reply:
+        lang = turn.lang
+        view = guides.view(guide, position)
+        step, progress = view.step, view.progress
+        question = guides.pending_question(guide, position)
+        text = render(
+            "step.html",
+            lang,
+            guide=guide.title[lang],
+            n=progress.n,
+            total=progress.total,
+            section=guide.section(progress.section).title[lang],
+            title=step.title[lang],
+            body=step.body[lang].strip(),
+            only_for=guides.condition_label(step.when, lang) if step.when else "",
+            applies=view.applies,
+            notes=[
+                (
+                    n.note[lang].strip(),
+                    guides.condition_label(n.note.when, lang) if n.conditional else "",
+                )
+                for n in view.notes
+            ],
+            links=[(link.title[lang], link.url) for link in step.links],
+            question=turn.gettext(_QUESTION_PROMPTS[question.id]) if question else "",
+        )
+        rows: list[tuple[Button, ...]] = []
+        if question is not None:
+            rows.append(
+                tuple(
+                    turn.button(label, cb.GuideAnswer(guide.id, step.n, question.id, value))
+                    for label, value in ((N_("Yes"), True), (N_("No"), False))
+                )
+            )
+        rows += [
+            (Button(self.knowledge.faq[t].title[lang], data=cb.encode(cb.Topic(t))),)
+            for t in step.topics[:MAX_RELATED]
+        ]
+        rows.append(self._step_nav_row(turn, guide, position))
+        rows.append(
+            (
+                turn.button("📑 Sections", cb.GuideSections(guide.id, step.n)),
+                turn.button("✖️ Exit", cb.GuideExit()),
+            )
+        )
+        return Reply(text, tuple(rows), edit=edit)
+
+    def _step_nav_row(
+        self, turn: _Turn, guide: guides.Guide, position: guides.Position
+    ) -> tuple[Button, ...]:
+        before = guides.previous_step(guide, position)
+        after = guides.next_step(guide, position)
+        back = (
+            turn.button("◀️ Back", cb.GuideOpen(guide.id, before.n))
+            if before
+            else turn.button("◀️ Overview", cb.GuideOpen(guide.id))
+        )
+        forward = (
+            turn.button("Next ▶️", cb.GuideOpen(guide.id, after.n))
+            if after
+            else turn.button("✅ Finish", cb.GuideDone(guide.id))
+        )
+        return (back, forward)
+
+    def _sections(self, turn: _Turn, state: State, action: cb.GuideSections) -> Outcome:
+        guide = self.knowledge.guides.get(action.guide)
+        if guide is None or not guide.has_step(action.step):
+            return [self._expired(turn, state)], state
+        text = render("sections.html", turn.lang, title=guide.title[turn.lang])
+        rows = [
+            (
+                turn.button(
+                    "%(title)s (steps %(first)s–%(last)s)",
+                    cb.GuideSection(guide.id, s.id),
+                    title=s.title[turn.lang],
+                    first=guide.section_steps(s.id)[0].n,
+                    last=guide.section_steps(s.id)[-1].n,
+                ),
+            )
+            for s in guide.sections
+        ]
+        rows.append(
+            (
+                turn.button(
+                    "◀️ Back to step %(n)s", cb.GuideOpen(guide.id, action.step), n=action.step
+                ),
+            )
+        )
+        return [Reply(text, tuple(rows), edit=True)], state
+
+    def _on_section(self, turn: _Turn, state: State, action: cb.GuideSection) -> Outcome:
+        guide = self.knowledge.guides.get(action.guide)
+        if guide is None or action.section not in {s.id for s in guide.sections}:
+            return [self._expired(turn, state)], state
+        n = guides.start(guide, section=action.section, profile=state.profile).n
+        return self._guide_step(turn, state, guide.id, n, edit=True)
+
+    def _on_profile_answer(self, turn: _Turn, state: State, action: cb.GuideAnswer) -> Outcome:
+        guide = self.knowledge.guides.get(action.guide)
+        if (
+            guide is None
+            or not guide.has_step(action.step)
+            or action.question not in _QUESTION_PROMPTS
+        ):
+            return [self._expired(turn, state)], state
+        position = guides.Position(guide.id, action.step, state.profile)
+        moved = guides.answer(guide, position, action.question, action.value)  # type: ignore[arg-type]
+        new_state = replace(state, guide=guide.id, step=moved.n, profile=moved.profile)
+        return [self._step_reply(turn, guide, moved, edit=True)], new_state
+
+    def _continue(self, turn: _Turn, state: State, action: cb.GuideContinue) -> Outcome:
+        if not self._place(turn, state):
+            return [self._guide_list(turn, state, edit=True)], state
+        assert state.guide is not None and state.step is not None
+        return self._guide_step(turn, state, state.guide, state.step, edit=True)
+
+    def _guide_done(self, turn: _Turn, state: State, action: cb.GuideDone) -> Outcome:
+        guide = self.knowledge.guides.get(action.guide)
+        if guide is None:
+            return [self._expired(turn, state)], state
+        new_state = replace(state, guide=None, step=None)
+        text = render("guide_done.html", turn.lang, title=guide.title[turn.lang])
+        rows = (
+            (turn.button("📘 Step-by-step guides", cb.GuideList()),),
+            self._menu_row(turn),
+        )
+        return [Reply(text, rows, edit=True)], new_state
+
+    def _guide_exit(self, turn: _Turn, state: State, action: cb.GuideExit) -> Outcome:
+        new_state = replace(state, guide=None, step=None)
+        note = turn.gettext("You left the guide. Your answers about your situation are kept.")
+        return [self._menu(turn, new_state, edit=True, note=note)], new_state
+
+    # --- deadlines ---------------------------------------------------------------------------
+
+    def _my_deadlines(
+        self, turn: _Turn, state: State, *, edit: bool = False, note: str = ""
+    ) -> Reply:
+        saved = [self._summary(turn, s).partition("\n")[::2] for s in state.saved]
+        text = render("my_deadlines.html", turn.lang, saved=saved, note=note)
+        rows: list[tuple[Button, ...]] = []
+        if not state.saved:
+            rows += self._kind_rows(turn)
+        else:
+            rows.append((turn.button("➕ Work out another deadline", cb.DeadlineKinds()),))
+            rows.append(
+                (turn.button("📅 Calendar file with all of them", cb.SavedCalendarFile()),)
+            )
+            rows += [
+                (
+                    turn.button(
+                        "🗑 Remove: %(kind)s",
+                        cb.DeleteDeadline(s.kind),
+                        kind=deadlines.KINDS[s.kind].title[turn.lang],
+                    ),
+                )
+                for s in state.saved
+            ]
+        rows.append(self._menu_row(turn))
+        return Reply(text, tuple(rows), edit=edit)
+
+    def _summary(self, turn: _Turn, saved: SavedDate) -> str:
+        return summary_text(self._compute(saved, turn.today), turn.lang, today=turn.today)
+
+    def _kind_rows(self, turn: _Turn) -> list[tuple[Button, ...]]:
+        return [
+            (Button(kind.title[turn.lang], data=cb.encode(cb.DeadlineKind(kind.name))),)
+            for kind in deadlines.KINDS.values()
+        ]
+
+    def _deadline_kinds(self, turn: _Turn, *, edit: bool = False) -> Reply:
+        rows = (*self._kind_rows(turn), self._menu_row(turn))
+        return Reply(render("deadline_kinds.html", turn.lang), rows, edit=edit)
+
+    def _on_deadline_kind(self, turn: _Turn, state: State, action: cb.DeadlineKind) -> Outcome:
+        if action.kind not in deadlines.KINDS or not _valid_profile(action.kind, action.profile):
+            return [self._expired(turn, state)], state
+        return self._deadline_start(turn, state, action.kind, action.profile, edit=True)
+
+    def _deadline_start(
+        self, turn: _Turn, state: State, kind: str, profile: str | None, *, edit: bool = False
+    ) -> Outcome:
+        """Ask for the date the kind counts from (first who applies, for processing times)."""
+        if kind == "processing" and profile is None:
+            rows = [
+                (Button(name[turn.lang], data=cb.encode(cb.DeadlineKind(kind, p.value))),)
+                for p, name in deadlines.PROFILE_NAMES.items()
+            ]
+            rows.append(self._menu_row(turn))
+            return [
+                Reply(render("deadline_profile.html", turn.lang), tuple(rows), edit=edit)
+            ], state
+        pending = f"date:{kind}" + (f":{profile}" if profile else "")
+        new_state = replace(state, pending=pending)
+        return [self._ask_date(turn, kind, error="", edit=edit)], new_state
+
+    def _ask_date(self, turn: _Turn, kind: str, *, error: str, edit: bool = False) -> Reply:
+        text = render(
+            "deadline_ask.html",
+            turn.lang,
+            title=deadlines.KINDS[kind].title[turn.lang],
+            given=deadlines.KINDS[kind].given_label[turn.lang],
+            example=EXAMPLE_ZH if turn.lang == "zh" else EXAMPLE_EN,
+            error=error,
+        )
+        rows = ((turn.button("◀️ Back", cb.DeadlineKinds()), *self._menu_row(turn)),)
+        return Reply(text, rows, edit=edit)
+
+    def _date_typed(
+        self, turn: _Turn, state: State, text: str, kind: str, profile: str | None
+    ) -> Outcome | None:
+        """The deadlines for a typed date; a re-ask if it is no date; None for a question."""
+        try:
+            given = read_date(text, today=turn.today).value
+        except DateInputError as exc:
+            if not _DIGIT.search(text) and self.matcher.match(text).answer is not None:
+                return None  # "how do I renew?" while we wait for a date: a question, answer it
+            return [self._ask_date(turn, kind, error=exc.message(turn.lang))], state
+        saved = SavedDate(kind, given, profile)
+        result = self._compute(saved, turn.today)
+        title, _, body = summary_text(result, turn.lang, today=turn.today).partition("\n")
+        text_html = render("deadline_result.html", turn.lang, title=title, body=body)
+        rows = (
+            (
+                turn.button("💾 Save", cb.SaveDeadline(kind, given, profile)),
+                turn.button("📅 Calendar file", cb.CalendarFile(kind, given, profile)),
+            ),
+            (
+                turn.button("🔁 Another date", cb.DeadlineKind(kind, profile)),
+                *self._menu_row(turn),
+            ),
+        )
+        return [Reply(text_html, rows)], replace(state, pending=None)
+
+    @staticmethod
+    def _compute(saved: SavedDate, today: date) -> deadlines.Deadlines:
+        profile = deadlines.Profile(saved.profile) if saved.profile else None
+        return deadlines.compute(saved.kind, saved.given, today=today, profile=profile)
+
+    def _save_deadline(self, turn: _Turn, state: State, action: cb.SaveDeadline) -> Outcome:
+        if action.kind not in deadlines.KINDS or not _valid_profile(action.kind, action.profile):
+            return [self._expired(turn, state)], state
+        if action.kind == "processing" and action.profile is None:
+            return [self._expired(turn, state)], state
+        kept = {s.kind: s for s in state.saved} | {
+            action.kind: SavedDate(action.kind, action.given, action.profile)
+        }
+        saved = tuple(kept[k] for k in deadlines.KINDS if k in kept)
+        new_state = replace(state, saved=saved)
+        text = render(
+            "saved.html",
+            turn.lang,
+            title=deadlines.KINDS[action.kind].title[turn.lang],
+            given=format_full_date(action.given, turn.lang),
+        )
+        rows = ((turn.button("📅 My deadlines", cb.MyDeadlines()), *self._menu_row(turn)),)
+        return [Reply(text, rows)], new_state
+
+    def _calendar_file(self, turn: _Turn, state: State, action: cb.CalendarFile) -> Outcome:
+        if action.kind not in deadlines.KINDS or not _valid_profile(action.kind, action.profile):
+            return [self._expired(turn, state)], state
+        if action.kind == "processing" and action.profile is None:
+            return [self._expired(turn, state)], state
+        saved = SavedDate(action.kind, action.given, action.profile)
+        return [self._ics_reply(turn, [saved], f"goldcard-{action.kind}.ics")], state
+
+    def _saved_calendar_file(
+        self, turn: _Turn, state: State, action: cb.SavedCalendarFile
+    ) -> Outcome:
+        if not state.saved:
+            return [self._my_deadlines(turn, state)], state
+        return [self._ics_reply(turn, list(state.saved), "goldcard-deadlines.ics")], state
+
+    def _ics_reply(self, turn: _Turn, saved: list[SavedDate], filename: str) -> Reply:
+        stamp = datetime.combine(turn.today, time(), tzinfo=TAIPEI)  # pure: no clock in here
+        content = deadlines_ics(
+            [self._compute(s, turn.today) for s in saved], turn.lang, generated_at=stamp
+        )
+        text = render("calendar.html", turn.lang, count=len(saved))
+        return Reply(text, (self._menu_row(turn),), document=Document(filename, content))
+
+    def _delete_deadline(self, turn: _Turn, state: State, action: cb.DeleteDeadline) -> Outcome:
+        if action.kind not in {s.kind for s in state.saved}:
+            return [self._my_deadlines(turn, state, edit=True)], state
+        new_state = replace(state, saved=tuple(s for s in state.saved if s.kind != action.kind))
+        note = turn.gettext(
+            "Removed: %(kind)s.", kind=deadlines.KINDS[action.kind].title[turn.lang]
+        )
+        return [self._my_deadlines(turn, new_state, edit=True, note=note)], new_state
+
+    # --- your data -----------------------------------------------------------------------------
+
+    def _my_data(self, turn: _Turn, state: State) -> Reply:
+        profile = [
+            (turn.gettext(_QUESTION_PROMPTS[q.id]), getattr(state.profile, q.id))
+            for q in guides.QUESTIONS
+            if getattr(state.profile, q.id) is not None
+        ]
+        saved = [
+            (deadlines.KINDS[s.kind].title[turn.lang], format_full_date(s.given, turn.lang))
+            for s in state.saved
+        ]
+        text = render(
+            "my_data.html",
+            turn.lang,
+            language=_LANGUAGE_NAMES[turn.lang],
+            chosen=state.lang is not None,
+            since=format_full_date(state.since or turn.today, turn.lang),
+            place=self._place(turn, state),
+            profile=profile,
+            saved=saved,
+        )
+        rows = ((turn.button("🗑 Delete all my data", cb.ForgetAsk()),), self._menu_row(turn))
+        return Reply(text, rows)
+
+    def _forget_ask(self, turn: _Turn, state: State) -> Outcome:
+        rows = (
+            (turn.button("🗑 Yes, delete everything", cb.Forget(True)),),
+            (turn.button("Keep my data", cb.Forget(False)),),
+        )
+        reply = Reply(render("forget_confirm.html", turn.lang), rows)
+        return [reply], replace(state, pending="forget")
+
+    def _forget(self, turn: _Turn, state: State, action: cb.Forget) -> Outcome:
+        if not action.confirmed:
+            note = turn.gettext("Nothing was deleted.")
+            return [self._menu(turn, state, edit=True, note=note)], state
+        if turn.state.pending != "forget":
+            return [self._expired(turn, state)], state
+        turn.effects.append(ForgetUser())
+        return [Reply(render("forgotten.html", turn.lang), edit=True)], State()
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def _command_name(text: str) -> str:
+    """`Start@GoldCardBot` -> `start`."""
+    return text.strip().lstrip("/").split("@")[0].lower()
+
+
+def _awaited_date(state: State) -> tuple[str, str | None] | None:
+    """(kind, profile) while a deadline calculator waits for a typed date."""
+    if state.pending is None or not state.pending.startswith("date:"):
+        return None
+    kind, _, profile = state.pending.removeprefix("date:").partition(":")
+    if kind not in deadlines.KINDS or not _valid_profile(kind, profile or None):
+        return None
+    return kind, profile or None
+
+
+def _valid_profile(kind: str, profile: str | None) -> bool:
+    if profile is None:
+        return True
+    return kind == "processing" and profile in {p.value for p in deadlines.Profile}
+
+
+def _question_lang(text: str, ui: Lang) -> Lang:
+    """The language to answer in: the question's, when it is clearly written in one."""
+    cjk = sum(len(run) for run in CJK_RUN.findall(text))
+    latin = sum(1 for ch in text if ch.isascii() and ch.isalpha())
+    if cjk >= 2 and detect_lang(text) == "zh":
+        return "zh"
+    if cjk == 0 and latin >= 5:
+        return "en"
+    return ui
+
+
+def _small_talk(text: str) -> Literal["greeting", "thanks"] | None:
+    """Whether a message is only a greeting ("hi!") or thanks ("thanks a lot", "謝謝你")."""
+    if "?" in text or "？" in text or len(text) > 40:
+        return None
+    words = normalize(text).split()
+    if not words:
+        return None
+    phrase = " ".join(words)
+    if phrase in _GREETINGS or (words[0] in _GREETINGS and set(words[1:]) <= _SMALL_TALK_FILLER):
+        return "greeting"
+    if set(words) <= _THANKS | _SMALL_TALK_FILLER and set(words) & _THANKS:
+        return "thanks"
+    if len(phrase) <= 8 and re.fullmatch(
+        r"(謝謝|感謝|多謝|感恩)[你您了啦喔哦囉大家幫忙的]*", phrase
+    ):
+        return "thanks"
+    if len(phrase) <= 6 and re.fullmatch(
+        r"(你好|您好|哈囉|嗨|早安|午安|晚安)[啊呀喔哦囉]*", phrase
+    ):
+        return "greeting"
+    return None
+
+
+def _cite(entry: FaqEntry, lang: Lang) -> str:
+    return ("；" if lang == "zh" else "; ").join(source.cite(lang) for source in entry.source)

@@ -1,0 +1,306 @@
+"""Storage: the database engine, its migrations, and the unit of work that runs one event.
+
+`DATABASE_URL` picks the database (SQLite by default, PostgreSQL with `postgresql+psycopg://…`);
+the same code runs on both. One user's updates are serialised by a version column: an update
+applies only if the user's row still has the version it was read with, otherwise the event is
+handled again from the fresh state. The engine is pure, so handling twice is harmless, and logs
+are written in the same transaction, so a retried event never logs twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import asdict
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Session, delete, select
+
+from bot import dialogue, guides
+from bot.dates import TAIPEI
+from bot.deadlines import KINDS
+from bot.dialogue import (
+    Effect,
+    Event,
+    ForgetUser,
+    RecordFeedback,
+    RecordUnanswered,
+    Reply,
+    SavedDate,
+    State,
+)
+from bot.models import ConversationState, Feedback, UnansweredQuestion, User, utcnow
+from bot.models import SavedDate as SavedDateRow
+from bot.redact import redact
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+MAX_TEXT = 600  # stored question length (redaction labels can lengthen a 500-character question)
+ATTEMPTS = 10
+
+
+class ConcurrentUpdateError(RuntimeError):
+    """A user's row kept changing under us; the event was not applied."""
+
+
+class SchemaError(RuntimeError):
+    """The database is not at the latest migration."""
+
+
+# --- engine and schema -------------------------------------------------------------------------
+
+
+def create_db_engine(url: str) -> Engine:
+    """The SQLAlchemy engine for `url`: the one place the process connects from."""
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True)
+    memory = url in ("sqlite://", "sqlite:///:memory:")
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False},
+        # One shared connection keeps an in-memory database alive (tests, trials).
+        poolclass=StaticPool if memory else None,
+    )
+    event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
+    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")  # wait for another process's write, not fail
+    cursor.close()
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+def migrate(db: Engine) -> str:
+    """Upgrade the database to the latest migration; returns that revision."""
+    config = _alembic_config()
+    with db.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    return head_revision()
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert head is not None, "no migrations"
+    return head
+
+
+def current_revision(db: Engine) -> str | None:
+    with db.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def prepare(db: Engine) -> None:
+    """Make the database usable at start-up: migrate SQLite, check PostgreSQL is migrated.
+
+    A shared server database is migrated by the deployment (`python -m bot migrate`, the
+    Procfile's release step), never by whichever worker starts first.
+    """
+    if db.dialect.name == "sqlite":
+        migrate(db)
+        return
+    current, head = current_revision(db), head_revision()
+    if current != head:
+        raise SchemaError(
+            f"the database is at migration {current or 'none'}, not {head}: "
+            "run `python -m bot migrate`"
+        )
+
+
+# --- the unit of work --------------------------------------------------------------------------
+
+
+def converse(
+    db: Engine,
+    engine: dialogue.Engine,
+    *,
+    user_id: int,
+    event: Event,
+    today: date,
+    attempts: int = ATTEMPTS,
+) -> list[Reply]:
+    """Handle one event of one user: load the state, run the engine, store the outcome.
+
+    Raises:
+        ConcurrentUpdateError: the user's state changed under us `attempts` times in a row.
+    """
+    for _ in range(attempts):
+        with Session(db) as session:
+            state, version = load_state(session, user_id=user_id)
+            replies, new_state, effects = engine.handle(event, state, today=today)
+            try:
+                stored = store_state(
+                    session, user_id=user_id, state=new_state, version=version, old=state
+                )
+            except IntegrityError:  # another worker inserted this new user first
+                stored = False
+            if stored:
+                apply_effects(session, user_id=user_id, effects=effects)
+                session.commit()
+                return replies
+            session.rollback()
+            log.debug("user %s changed concurrently; handling the event again", user_id)
+    raise ConcurrentUpdateError(f"user {user_id}: state kept changing, event dropped")
+
+
+def load_state(session: Session, *, user_id: int) -> tuple[State, int | None]:
+    """The user's state and its version; a blank state and None for a user never seen."""
+    user = session.get(User, user_id)
+    if user is None:
+        return State(), None
+    conversation = session.get(ConversationState, user_id) or ConversationState(user_id=user_id)
+    rows = session.exec(select(SavedDateRow).where(SavedDateRow.user_id == user_id)).all()
+    by_kind = {row.kind: SavedDate(row.kind, row.given_on, row.profile) for row in rows}
+    state = State(
+        lang="zh" if user.language == "zh" else "en" if user.language == "en" else None,
+        since=_aware(user.created_at).astimezone(TAIPEI).date(),
+        guide=conversation.guide,
+        step=conversation.step,
+        profile=guides.Profile(
+            **{k: v for k, v in conversation.profile.items() if _is_question(k)}
+        ),
+        pending=conversation.pending,
+        question=conversation.question,
+        topic=conversation.topic,
+        saved=tuple(by_kind[kind] for kind in KINDS if kind in by_kind),
+    )
+    return state, user.version
+
+
+def store_state(
+    session: Session, *, user_id: int, state: State, version: int | None, old: State
+) -> bool:
+    """Write `state` if the user is still at `version` (None: not yet stored); False if not."""
+    now = utcnow()
+    if version is None:
+        session.add(
+            User(id=user_id, language=state.lang, created_at=now, last_seen=now, version=1)
+        )
+        session.flush()  # IntegrityError here if another worker created the user meanwhile
+    else:
+        result = session.exec(
+            update(User)
+            .where(User.id == user_id, User.version == version)  # type: ignore[arg-type]
+            .values(version=version + 1, language=state.lang, last_seen=now, active=True)
+        )
+        if result.rowcount != 1:
+            return False
+    conversation = session.get(ConversationState, user_id) or ConversationState(user_id=user_id)
+    conversation.guide, conversation.step = state.guide, state.step
+    conversation.profile = {k: v for k, v in asdict(state.profile).items() if v is not None}
+    conversation.pending = state.pending
+    conversation.question = _clip(redact(state.question)) if state.question else None
+    conversation.topic = state.topic
+    conversation.updated_at = now
+    session.add(conversation)
+    _sync_saved_dates(session, user_id=user_id, old=old.saved, new=state.saved)
+    return True
+
+
+def _sync_saved_dates(
+    session: Session, *, user_id: int, old: Iterable[SavedDate], new: Iterable[SavedDate]
+) -> None:
+    """Bring the user's saved-date rows from `old` to `new` (one row per kind)."""
+    before, after = {s.kind: s for s in old}, {s.kind: s for s in new}
+    gone_or_changed = [kind for kind, saved in before.items() if after.get(kind) != saved]
+    if gone_or_changed:
+        session.exec(
+            delete(SavedDateRow).where(
+                SavedDateRow.user_id == user_id,  # type: ignore[arg-type]
+                SavedDateRow.kind.in_(gone_or_changed),  # type: ignore[attr-defined]
+            )
+        )
+        session.flush()  # the unique (user, kind) row must be gone before its replacement
+    for kind, saved in after.items():
+        if before.get(kind) != saved:
+            session.add(
+                SavedDateRow(
+                    user_id=user_id, kind=kind, given_on=saved.given, profile=saved.profile
+                )
+            )
+
+
+def apply_effects(session: Session, *, user_id: int, effects: Iterable[Effect]) -> None:
+    for effect in effects:
+        match effect:
+            case RecordUnanswered(question, lang, reason):
+                record_unanswered(session, question=question, lang=lang, reason=reason)
+            case RecordFeedback(topic, helpful, lang, question):
+                record_feedback(
+                    session, topic=topic, helpful=helpful, lang=lang, question=question
+                )
+            case ForgetUser():
+                forget_user(session, user_id=user_id)
+
+
+# --- data functions ----------------------------------------------------------------------------
+
+
+def record_unanswered(session: Session, *, question: str, lang: str, reason: str) -> None:
+    """Log a question the bot could not answer (redacted here, whatever the caller did)."""
+    session.add(UnansweredQuestion(question=_clip(redact(question)), lang=lang, reason=reason))
+
+
+def record_feedback(
+    session: Session, *, topic: str, helpful: bool, lang: str, question: str | None
+) -> None:
+    """Log 👍/👎 on an answer, with the question that led to it (redacted) when known."""
+    text = _clip(redact(question)) if question else None
+    session.add(Feedback(topic=topic, helpful=helpful, lang=lang, question=text))
+
+
+def forget_user(session: Session, *, user_id: int) -> None:
+    """Delete every row about the user (the logs hold no user id)."""
+    for table in (SavedDateRow, ConversationState):
+        session.exec(delete(table).where(table.user_id == user_id))  # type: ignore[arg-type]
+    session.exec(delete(User).where(User.id == user_id))  # type: ignore[arg-type]
+
+
+def mark_inactive(session: Session, *, user_id: int) -> None:
+    """The user blocked the bot: stop sending until they write again."""
+    session.exec(
+        update(User).where(User.id == user_id).values(active=False)  # type: ignore[arg-type]
+    )
+
+
+def unanswered_questions(session: Session, *, limit: int = 100) -> list[UnansweredQuestion]:
+    """The latest unanswered questions, newest first (for the help desk)."""
+    statement = (
+        select(UnansweredQuestion)
+        .order_by(UnansweredQuestion.created_at.desc(), UnansweredQuestion.id.desc())  # type: ignore[attr-defined]
+        .limit(limit)
+    )
+    return list(session.exec(statement).all())
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def _clip(text: str) -> str:
+    return text[:MAX_TEXT]
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite returns naive datetimes; they were stored in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _is_question(name: str) -> bool:
+    return any(q.id == name for q in guides.QUESTIONS)
