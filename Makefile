@@ -4,6 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
+LOCALES := en zh_Hant_TW
+# Compiled catalogues are build output (ignored by git), made from the .po files when needed.
+MO := $(LOCALES:%=locales/%/LC_MESSAGES/messages.mo)
+# `button` is the engine's translated-button helper; tests/test_i18n.py extracts the same way.
+EXTRACT := -F babel.cfg -k button -k N_ -c TRANSLATORS: --no-location --sort-output \
+	--project=goldcard-helpdesk-bot
 
 .PHONY: run test lint check bench i18n clean
 
@@ -19,10 +25,10 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $@ $(STAMP)
 
-run: $(STAMP)
+run: $(STAMP) $(MO)
 	$(BIN)/python -m bot main
 
-test: $(TEST_STAMP)
+test: $(TEST_STAMP) $(MO)
 	$(BIN)/python -m ruff check bot tests bench
 	$(BIN)/python -m ruff format --check bot tests bench
 	$(BIN)/python -m bot check
@@ -37,6 +43,17 @@ check: $(STAMP)
 
 bench: $(TEST_STAMP)
 	$(BIN)/python bench/matcher.py
+
+locales/%/LC_MESSAGES/messages.mo: locales/%/LC_MESSAGES/messages.po | $(STAMP)
+	$(BIN)/pybabel -q compile -d locales -l $*
+
+# After changing UI strings: extract them, merge into both catalogues (translate what is new,
+# `make test` lists it), compile.
+i18n: $(STAMP)
+	$(BIN)/pybabel -q extract $(EXTRACT) -o locales/messages.pot .
+	$(BIN)/pybabel -q update -i locales/messages.pot -d locales --no-fuzzy-matching \
+		--ignore-obsolete
+	$(BIN)/pybabel compile -d locales --statistics
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

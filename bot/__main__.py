@@ -151,14 +151,53 @@ def _deadlines_usage_problem(kind: str, options: list[str], profile: str | None)
 
 
 def _cmd_main(args: argparse.Namespace) -> int:
-    """The main job on its embedded defaults (what `make run` starts)."""
-    return _ask_loop(_matcher(), as_json=False)
+    """The main job on its embedded defaults (what `make run` starts): the terminal chat
+    without a BOT_TOKEN."""
+    from bot.config import Settings
+
+    if Settings().bot_token is not None:
+        print("BOT_TOKEN is set, but the Telegram adapter is not here yet; "
+              "starting the terminal chat.", file=sys.stderr)  # fmt: skip
+    return _cmd_console(argparse.Namespace(lang=None, start="", user=None))
 
 
-def _matcher() -> object:
+def _cmd_console(args: argparse.Namespace) -> int:
+    """Chat with the bot in the terminal (same engine and database as Telegram)."""
+    import contextlib
+    import os
+
+    from bot.config import Settings
+    from bot.console import COLOURS, CONSOLE_USER_ID, PLAIN, Console, echo_input, wants_colour
+    from bot.dialogue import Engine
     from bot.matching import Matcher
+    from bot.storage import create_db_engine, prepare
 
-    return Matcher(load_knowledge())
+    settings = Settings()
+    db = create_db_engine(settings.database_url)
+    prepare(db)
+    knowledge = load_knowledge()
+    console = Console(
+        db,
+        Engine(knowledge, Matcher(knowledge)),
+        style=COLOURS if wants_colour(sys.stdout) else PLAIN,
+        user_id=CONSOLE_USER_ID if args.user is None else args.user,
+        language=args.lang or os.environ.get("LC_ALL") or os.environ.get("LANG"),
+    )
+    if not sys.stdin.isatty():
+        return console.run(echo_input, payload=args.start)
+    with contextlib.suppress(ImportError):
+        import readline  # noqa: F401  (line editing and history for input())
+    return console.run(payload=args.start)
+
+
+def _cmd_migrate(args: argparse.Namespace) -> int:
+    """Upgrade the database (DATABASE_URL) to the latest migration."""
+    from bot.config import Settings
+    from bot.storage import create_db_engine, migrate
+
+    revision = migrate(create_db_engine(Settings().database_url))
+    print(f"database: at migration {revision}")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -173,6 +212,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     add("main", _cmd_main)
     add("check", _cmd_check)
+    console = add("console", _cmd_console)
+    console.add_argument("--lang", help="your language as Telegram would send it (zh-hant, en)")
+    console.add_argument("--start", default="", metavar="PAYLOAD", help="open a deep link")
+    console.add_argument("--user", type=int, help="chat as another user id (default 0)")
+    add("migrate", _cmd_migrate)
     ask = add("ask", _cmd_ask)
     ask.add_argument("question", nargs="*", default=None, help="the question (else stdin)")
     ask.add_argument("--json", action="store_true", help="one JSON object per question")

@@ -858,10 +858,12 @@ class Engine:
         }
         saved = tuple(kept[k] for k in deadlines.KINDS if k in kept)
         new_state = replace(state, saved=saved)
+        kind = deadlines.KINDS[action.kind]
         text = render(
             "saved.html",
             turn.lang,
-            title=deadlines.KINDS[action.kind].title[turn.lang],
+            title=kind.title[turn.lang],
+            label=kind.given_label[turn.lang],
             given=format_full_date(action.given, turn.lang),
         )
         rows = ((turn.button("📅 My deadlines", cb.MyDeadlines()), *self._menu_row(turn)),)
@@ -908,7 +910,11 @@ class Engine:
             if getattr(state.profile, q.id) is not None
         ]
         saved = [
-            (deadlines.KINDS[s.kind].title[turn.lang], format_full_date(s.given, turn.lang))
+            (
+                deadlines.KINDS[s.kind].title[turn.lang],
+                deadlines.KINDS[s.kind].given_label[turn.lang],
+                format_full_date(s.given, turn.lang),
+            )
             for s in state.saved
         ]
         text = render(
