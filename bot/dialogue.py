@@ -976,9 +976,10 @@ def _question_lang(text: str, ui: Lang) -> Lang:
     """The language to answer in: the question's, when it is clearly written in one."""
     cjk = sum(len(run) for run in CJK_RUN.findall(text))
     latin = sum(1 for ch in text if ch.isascii() and ch.isalpha())
+    words = len(re.findall(r"[A-Za-z]{2,}", text))
     if cjk >= 2 and detect_lang(text) == "zh":
         return "zh"
-    if cjk == 0 and latin >= 5:
+    if cjk == 0 and words >= 2 and latin >= 8:  # "hello" or "ok" alone says little
         return "en"
     return ui
 

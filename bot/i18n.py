@@ -104,11 +104,11 @@ def _environment() -> Environment:
 TEMPLATES = _environment()
 
 
-def render(name: str, lang: Lang, **context: Any) -> str:
-    """Render template `name` in `lang`; the result is Telegram HTML without outer blank lines."""
+def render(template: str, lang: Lang, **context: Any) -> str:
+    """Render `template` in `lang`; the result is Telegram HTML without outer blank lines."""
     token = _CATALOGUE.set(translations(lang))
     try:
-        return TEMPLATES.get_template(name).render(lang=lang, **context).strip()
+        return TEMPLATES.get_template(template).render(lang=lang, **context).strip()
     finally:
         _CATALOGUE.reset(token)
 

@@ -1,10 +1,12 @@
 """Storage: the database engine, its migrations, and the unit of work that runs one event.
 
 `DATABASE_URL` picks the database (SQLite by default, PostgreSQL with `postgresql+psycopg://…`);
-the same code runs on both. One user's updates are serialised by a version column: an update
-applies only if the user's row still has the version it was read with, otherwise the event is
-handled again from the fresh state. The engine is pure, so handling twice is harmless, and logs
-are written in the same transaction, so a retried event never logs twice.
+the same code runs on both. One user's events are serialised: the unit of work locks the user's
+row before reading it (`SELECT … FOR UPDATE` on PostgreSQL; on SQLite every transaction takes the
+database's write lock at BEGIN), so a second worker waits and then reads the first one's result.
+The update also checks the version it read, and two first events of a new user race on the
+insert; the loser handles its event again from the fresh state. The engine is pure, so handling
+twice is harmless, and logs are written in the same transaction, so nothing is logged twice.
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, update
+from sqlalchemy import Connection, Engine, create_engine, event, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, delete, select
@@ -70,15 +73,23 @@ def create_db_engine(url: str) -> Engine:
         # One shared connection keeps an in-memory database alive (tests, trials).
         poolclass=StaticPool if memory else None,
     )
-    event.listen(engine, "connect", _sqlite_pragmas)
+    event.listen(engine, "connect", _sqlite_connect)
+    event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 
-def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
-    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+def _sqlite_connect(dbapi_connection: Any, _record: object) -> None:
+    # pysqlite would BEGIN only before the first write, after our reads; we BEGIN ourselves.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")  # wait for another process's write, not fail
     cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    """Take the write lock when the transaction starts: SQLite's FOR UPDATE."""
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _alembic_config() -> Config:
@@ -149,7 +160,7 @@ def converse(
                 stored = store_state(
                     session, user_id=user_id, state=new_state, version=version, old=state
                 )
-            except IntegrityError:  # another worker inserted this new user first
+            except IntegrityError:  # another worker created this new user first
                 stored = False
             if stored:
                 apply_effects(session, user_id=user_id, effects=effects)
@@ -162,7 +173,7 @@ def converse(
 
 def load_state(session: Session, *, user_id: int) -> tuple[State, int | None]:
     """The user's state and its version; a blank state and None for a user never seen."""
-    user = session.get(User, user_id)
+    user = session.get(User, user_id, with_for_update=True)  # held until commit or rollback
     if user is None:
         return State(), None
     conversation = session.get(ConversationState, user_id) or ConversationState(user_id=user_id)

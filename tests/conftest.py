@@ -1,10 +1,13 @@
-"""Shared fixtures: the real knowledge base and matcher, loaded once per test session."""
+"""Shared fixtures: the real knowledge base and matcher (loaded once), and databases."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 
 from bot.knowledge import Knowledge, load_knowledge
 from bot.matching import Matcher
@@ -22,3 +25,56 @@ def knowledge() -> Knowledge:
 @pytest.fixture(scope="session")
 def matcher(knowledge: Knowledge) -> Matcher:
     return Matcher(knowledge)
+
+
+# --- databases: every storage and engine test runs on SQLite and, when reachable, PostgreSQL ---
+
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture(scope="session")
+def postgres_db() -> Iterator[Engine]:
+    """A migrated PostgreSQL schema of its own (concurrent test runs share the server)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import OperationalError
+
+    from bot.storage import create_db_engine, migrate
+
+    admin = create_engine(f"{PG_URL}?connect_timeout=2")
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    try:
+        with admin.begin() as connection:
+            connection.execute(text(f"CREATE SCHEMA {schema}"))
+    except OperationalError:
+        admin.dispose()
+        pytest.skip(f"PostgreSQL unreachable at {PG_URL}")
+    db = create_db_engine(f"{PG_URL}?options=-csearch_path%3D{schema}")
+    try:
+        migrate(db)
+        yield db
+    finally:
+        db.dispose()
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db(request: pytest.FixtureRequest) -> Iterator[Engine]:
+    """A migrated, empty database: in-memory SQLite, or the session's PostgreSQL schema."""
+    from sqlalchemy import text
+    from sqlmodel import SQLModel
+
+    from bot.storage import create_db_engine, migrate
+
+    if request.param == "sqlite":
+        db = create_db_engine("sqlite://")
+        migrate(db)
+        yield db
+        db.dispose()
+        return
+    db = request.getfixturevalue("postgres_db")
+    yield db
+    tables = ", ".join(table.name for table in SQLModel.metadata.sorted_tables)
+    with db.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))

@@ -1,0 +1,111 @@
+"""The terminal chat: the real engine and database, buttons by number, clean exits."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+
+import pytest
+
+from bot.console import COLOURS, PLAIN, Console, to_terminal, wants_colour
+from bot.dialogue import Engine
+from bot.storage import create_db_engine, migrate
+from tests.conftest import ROOT
+
+
+@pytest.fixture
+def console(knowledge, matcher, tmp_path) -> Console:
+    db = create_db_engine("sqlite://")
+    migrate(db)
+    return Console(db, Engine(knowledge, matcher), out=io.StringIO(), downloads=tmp_path)
+
+
+def scripted(*lines: str):
+    feed = iter(lines)
+
+    def read(prompt: str) -> str:
+        try:
+            return next(feed)
+        except StopIteration:
+            raise EOFError from None
+
+    return read
+
+
+def test_buttons_are_numbered_and_pressed_by_number(console):
+    assert console.run(scripted("3", "1")) == 0  # Step-by-step guides, then the first guide
+    out = console.out.getvalue()
+    assert "[1] 切換成中文" in out and "[3] 📘 Step-by-step guides" in out
+    assert "Applying for the Gold Card" in out and "23 steps" in out
+    assert out.rstrip().endswith("Bye! 再見！")
+
+
+def test_commands_questions_and_a_calendar_file(console, tmp_path):
+    console.run(
+        scripted(
+            "/deadlines", "1", "2027-06-30", "2", "/help", "how to renew my gold card", "quit"
+        )
+    )
+    out = console.out.getvalue()
+    assert "Renewal opens" in out and "/mydata" in out and "How to renew" in out
+    assert (tmp_path / "goldcard-renewal.ics").read_bytes().startswith(b"BEGIN:VCALENDAR")
+
+
+def test_a_link_button_shows_its_address_and_a_wrong_number_says_so(console):
+    console.run(scripted("zzzz qqqq xxxx", "1", "99"))
+    out = console.out.getvalue()
+    assert "Gold Card help desk ↗" in out
+    assert "https://goldcard.nat.gov.tw/zh/help-desk/" in out
+    assert "No button 99" in out
+
+
+def test_ctrl_c_leaves_cleanly(console):
+    def interrupted(prompt: str) -> str:
+        raise KeyboardInterrupt
+
+    assert console.run(interrupted) == 0
+
+
+def test_the_state_is_in_the_database(console, knowledge, matcher):
+    console.run(scripted("/start g_apply_4"))
+    again = Console(console.db, Engine(knowledge, matcher), out=io.StringIO())
+    again.run(scripted())
+    assert "Welcome back" in again.out.getvalue() and "step 4 of 23" in again.out.getvalue()
+
+
+def test_html_becomes_terminal_text():
+    html = '<b>Bold</b> &amp; <i>it</i> <a href="https://x.tw/a">page</a> <code>c</code>'
+    assert to_terminal(html, PLAIN) == "Bold & it page <https://x.tw/a> c"
+    coloured = to_terminal("<b>x</b>", COLOURS)
+    assert coloured == f"{COLOURS.bold}x{COLOURS.reset}"
+    assert to_terminal('<a href="https://x.tw">https://x.tw</a>', PLAIN) == "https://x.tw"
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [({}, True), ({"NO_COLOR": "1"}, False), ({"NO_COLOR": ""}, True), ({"TERM": "dumb"}, False)],
+)
+def test_colours_only_on_a_terminal_that_wants_them(environ, expected):
+    assert wants_colour(_Tty(), environ) is expected
+    assert wants_colour(io.StringIO(), environ) is False
+
+
+def test_python_m_bot_main_is_the_console_without_a_token(tmp_path):
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.sqlite3'}", "BOT_TOKEN": ""}
+    env.pop("NO_COLOR", None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "main"],
+        input="hi\n/mydata\n", cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+        check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "you ▸ hi" in proc.stdout and "What I store about you" in proc.stdout
+    assert "\033[" not in proc.stdout  # piped: no colours
+    assert (tmp_path / "bot.sqlite3").exists()

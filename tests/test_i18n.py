@@ -1,0 +1,194 @@
+"""UI texts: both catalogues complete with matching placeholders, the template up to date with
+the sources, every message template rendering in both languages."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import date
+
+import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.pofile import read_po
+
+from bot import i18n
+from bot.dialogue import Engine, Event, State, command_menu
+from bot.i18n import LOCALES_DIR, babel_locale, lang_of, render, template_names, translations
+from bot.matching import MatchResult, Scored
+from tests.conftest import ROOT
+
+LOCALES = ("en", "zh_Hant_TW")
+PLACEHOLDER = re.compile(r"%(?:\([a-z_]+\))?[sd]|%%")
+
+
+def _catalog(path) -> Catalog:
+    with open(path, "rb") as fp:
+        return read_po(fp)
+
+
+def _placeholders(text: str) -> list[str]:
+    return sorted(PLACEHOLDER.findall(text))
+
+
+def _extracted() -> set[object]:
+    """The message ids in the sources now, extracted as `make i18n` does (see the Makefile)."""
+    method_map = [("bot/**.py", "python"), ("bot/templates/**.html", "jinja2")]
+    options = {"bot/templates/**.html": {"trimmed": "true"}}
+    keywords = {**DEFAULT_KEYWORDS, "button": None, "N_": None}
+    return {
+        message[2] if isinstance(message[2], str) else tuple(message[2])
+        for message in extract_from_dir(ROOT, method_map, options, keywords=keywords)
+    }
+
+
+def test_the_template_has_every_message_of_the_sources():
+    pot = {m.id for m in _catalog(LOCALES_DIR / "messages.pot") if m.id}
+    assert pot == _extracted(), "UI strings changed: run `make i18n` and translate"
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_message_is_translated_with_the_same_placeholders(locale):
+    pot = {m.id for m in _catalog(LOCALES_DIR / "messages.pot") if m.id}
+    catalog = _catalog(LOCALES_DIR / locale / "LC_MESSAGES" / "messages.po")
+    translated = {m.id: m for m in catalog if m.id}
+    assert set(translated) == pot, "run `make i18n`"
+    for message in translated.values():
+        assert "fuzzy" not in message.flags, message.id
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        assert all(s.strip() for s in strings), f"untranslated: {message.id!r}"
+        if isinstance(message.id, tuple):  # a plural: each form may leave out %(num)s
+            plural = _placeholders(message.id[1])
+            assert all(set(_placeholders(s)) <= set(plural) for s in strings), message.id
+            assert _placeholders(strings[-1]) == plural, message.id
+        else:
+            assert _placeholders(strings[0]) == _placeholders(message.id), message.id
+
+
+def test_the_chinese_catalogue_really_is_chinese():
+    catalog = _catalog(LOCALES_DIR / "zh_Hant_TW" / "LC_MESSAGES" / "messages.po")
+    english_only = [
+        m.id
+        for m in catalog
+        if m.id
+        and not re.search(r"[\u4e00-\u9fff]", str(m.string))
+        and m.id != "Switch to English"
+    ]
+    assert english_only == []
+
+
+def test_a_stale_compiled_catalogue_is_not_used(tmp_path, monkeypatch):
+    """A .mo older than its .po is recompiled in memory, so tests never see old text."""
+    for locale in LOCALES:
+        folder = tmp_path / locale / "LC_MESSAGES"
+        folder.mkdir(parents=True)
+        po = (LOCALES_DIR / locale / "LC_MESSAGES" / "messages.po").read_bytes()
+        (folder / "messages.mo").write_bytes(b"")  # unreadable if it were used
+        (folder / "messages.po").write_bytes(po)
+    monkeypatch.setattr(i18n, "LOCALES_DIR", tmp_path)
+    translations.cache_clear()
+    try:
+        assert translations("zh").gettext("Yes") == "是"
+    finally:
+        translations.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [("zh-hant", "zh"), ("zh-TW", "zh"), ("zh_HK", "zh"), ("zh-hans", "zh"), ("en-GB", "en"),
+     ("fr", "en"), ("", "en"), (None, "en")],
+)  # fmt: skip
+def test_telegram_language_codes(code, expected):
+    assert lang_of(code) == expected
+    assert babel_locale(code) == ("zh_Hant_TW" if expected == "zh" else "en")
+
+
+def test_the_command_menu_in_both_languages():
+    assert [name for name, _ in command_menu("en")] == [name for name, _ in command_menu("zh")]
+    assert dict(command_menu("zh"))["forget"] == "刪除我保存的所有您的資料"
+
+
+def test_rendering_escapes_values_and_keeps_the_translation_per_call():
+    assert render("unknown_command.html", "en", name="<b>&") == (
+        "I don't know the command /&lt;b&gt;&amp;. /help lists what I can do."
+    )
+    assert "不認識" in render("unknown_command.html", "zh", name="x")
+    assert "don't know" in render("unknown_command.html", "en", name="x")
+
+
+class _Candidates:
+    """Offers two candidates for "address?" so the tour reaches the did-you-mean template."""
+
+    def __init__(self, real) -> None:
+        self.real = real
+
+    def match(self, question: str) -> MatchResult:
+        if question == "address?":
+            return MatchResult(question, "en", None, (Scored("address-change", 0.3),))
+        return self.real.match(question)
+
+
+TOUR: list[Event] = [
+    Event.start(),
+    Event.start(),
+    Event.message("hi"),
+    Event.message("thanks"),
+    Event.message("how to renew my gold card"),
+    Event.button("1:fb:renewal-how:1"),
+    Event.button("1:fb:renewal-how:0"),
+    Event.message("address?"),
+    Event.button("1:n"),
+    Event.message("qqqqqq"),  # says nothing of its language: answered in the user's
+    Event.button("1:ask"),
+    Event.button("1:m"),
+    Event.button("1:lm"),
+    Event.command("help"),
+    Event.command("nope"),
+    Event.button("junk"),
+    Event.button("1:gl"),
+    Event.button("1:g:progress"),
+    Event.button("1:gs:progress:1"),
+    Event.button("1:g:progress:5"),
+    Event.button("1:gd:progress"),
+    Event.button("1:dk"),
+    Event.button("1:d:processing"),
+    Event.button("1:d:renewal"),
+    Event.message("2027-02-30"),
+    Event.message("2027-06-30"),
+    Event.button("1:ds:renewal:20270630"),
+    Event.button("1:di:renewal:20270630"),
+    Event.button("1:dl"),
+    Event.command("mydata"),
+    Event.command("forget"),
+    Event.button("1:fg:1"),
+    Event.button("1:dl"),
+]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_every_template_renders_in_both_languages(knowledge, matcher, monkeypatch, lang):
+    rendered: list[tuple[str, str]] = []
+    real_render = render
+
+    def recording(template: str, lang_: str, **context: object) -> str:
+        text = real_render(template, lang_, **context)
+        rendered.append((template, text))
+        return text
+
+    monkeypatch.setattr("bot.dialogue.render", recording)
+    engine = Engine(knowledge, _Candidates(matcher))  # type: ignore[arg-type]
+    state = State(lang=lang)
+    for event in TOUR:
+        _, state, _ = engine.handle(event, state, today=date(2026, 11, 21))
+        state = replace(state, lang=lang)  # forgetting resets it
+    assert {name for name, _ in rendered} == set(template_names())
+    for name, text in rendered:
+        assert text.strip(), name
+        assert bool(re.search(r"[\u4e00-\u9fff]", text)) == (lang == "zh") or name in {
+            "welcome.html",  # "就業金卡" in English too
+            "help.html",  # "/language — 中文 / English"
+            "answer.html",  # content quotes the platform's Chinese labels
+            "step.html",
+            "guide_overview.html",
+            "language.html",
+        }, (name, text)
