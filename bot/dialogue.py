@@ -314,6 +314,10 @@ class Engine:
             replies.insert(0, self._welcome(turn, new_state))
         return replies, new_state, turn.effects
 
+    def answer(self, topic: str, lang: Lang) -> Reply:
+        """A FAQ answer as a reply, outside any conversation (inline mode, staff previews)."""
+        return self._answer(_Turn(State(), lang, date.min), State(), topic)
+
     # --- dispatch ------------------------------------------------------------------------------
 
     def _command(self, turn: _Turn, state: State, name: str, arg: str) -> Outcome:

@@ -545,3 +545,10 @@ def test_every_button_the_bot_makes_decodes(chat):
             for row in r.buttons:
                 for button in row:
                     assert button.url or decode(button.data or ""), button
+
+
+def test_an_answer_outside_a_conversation(engine):
+    reply = engine.answer("renewal-how", "zh")
+    assert "<b>如何申請延期</b>" in reply.text and "☰ 主選單" in [
+        b.label for r in reply.buttons for b in r
+    ]
