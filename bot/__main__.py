@@ -170,9 +170,11 @@ def _cmd_console(args: argparse.Namespace) -> int:
     from bot.console import COLOURS, CONSOLE_USER_ID, PLAIN, Console, echo_input, wants_colour
     from bot.dialogue import Engine
     from bot.matching import Matcher
+    from bot.redact import configure_logging
     from bot.storage import create_db_engine, prepare
 
     settings = Settings()
+    configure_logging("WARNING")  # the terminal is the chat: only problems go to stderr
     db = create_db_engine(settings.database_url)
     prepare(db)
     knowledge = load_knowledge()
@@ -193,9 +195,12 @@ def _cmd_console(args: argparse.Namespace) -> int:
 def _cmd_migrate(args: argparse.Namespace) -> int:
     """Upgrade the database (DATABASE_URL) to the latest migration."""
     from bot.config import Settings
+    from bot.redact import configure_logging
     from bot.storage import create_db_engine, migrate
 
-    revision = migrate(create_db_engine(Settings().database_url))
+    settings = Settings()
+    configure_logging(settings.log_level)
+    revision = migrate(create_db_engine(settings.database_url))
     print(f"database: at migration {revision}")
     return 0
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.redact import RedactingFilter, redact
+from bot.redact import RedactingFilter, configure_logging, redact
 
 
 @pytest.mark.parametrize(
@@ -54,3 +54,17 @@ def test_the_logging_filter_redacts_messages(caplog):
     with caplog.at_level(logging.INFO, logger="test.redact"):
         logger.info("question from %s: %s", 42, "passport E12345678")
     assert caplog.messages == ["question from 42: passport [passport number]"]
+
+
+def test_configured_logging_redacts_through_the_root_handlers(capsys):
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    root.handlers = [logging.StreamHandler()]  # stderr, as basicConfig would make
+    try:
+        configure_logging("INFO")
+        configure_logging("INFO")  # idempotent: one filter per handler
+        assert sum(isinstance(f, RedactingFilter) for f in root.handlers[0].filters) == 1
+        logging.getLogger("test.redact.root").warning("mail a@b.tw")
+    finally:
+        root.handlers, root.level = saved
+    assert "mail [email]" in capsys.readouterr().err
