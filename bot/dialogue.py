@@ -209,6 +209,7 @@ _SMALL_TALK_FILLER = frozenset(
     "ok okay great so very much a lot you bot again there all for the help".split()
 )
 _DIGIT = re.compile(r"\d")
+_PROFILES = frozenset(p.value for p in deadlines.Profile)
 
 
 def command_menu(lang: Lang) -> list[tuple[str, str]]:
@@ -380,10 +381,8 @@ class Engine:
         return Reply(text, self._menu_keyboard(turn, state), edit=edit)
 
     def _menu_keyboard(self, turn: _Turn, state: State) -> Keyboard:
-        rows: list[tuple[Button, ...]] = []
-        if self._place(turn, state):
-            rows.append((turn.button("▶️ Continue the guide", cb.GuideContinue()),))
-        rows += [
+        return (
+            *self._continue_rows(turn, state),
             (
                 turn.button("❓ Ask a question", cb.AskPrompt()),
                 turn.button("📘 Step-by-step guides", cb.GuideList()),
@@ -393,8 +392,13 @@ class Engine:
                 turn.button("🌐 Language", cb.LanguageMenu()),
             ),
             (turn.button("☎️ Contact the help desk", cb.Contact()),),
-        ]
-        return tuple(rows)
+        )
+
+    def _continue_rows(self, turn: _Turn, state: State) -> list[tuple[Button, ...]]:
+        """A "continue the guide" button when the user has a place in one."""
+        if not self._place(turn, state):
+            return []
+        return [(turn.button("▶️ Continue the guide", cb.GuideContinue()),)]
 
     def _menu_row(self, turn: _Turn) -> tuple[Button, ...]:
         return (turn.button("☰ Main menu", cb.Menu()),)
@@ -481,7 +485,7 @@ class Engine:
                 self._did_you_mean(turn, new_state, [c.id for c in result.candidates])
             ], new_state
         turn.effects.append(RecordUnanswered(stored, turn.lang, "no-match"))
-        return [self._dont_know(turn, new_state)], new_state
+        return [self._help_desk(turn, new_state, "dont_know.html")], new_state
 
     def _answer(self, turn: _Turn, state: State, topic: str, *, edit: bool = False) -> Reply:
         entry = self.knowledge.faq[topic]
@@ -519,9 +523,11 @@ class Engine:
         rows.append((turn.button("None of these", cb.NoneOfThese()),))
         return Reply(render("did_you_mean.html", turn.lang), tuple(rows))
 
-    def _dont_know(self, turn: _Turn, state: State, *, edit: bool = False) -> Reply:
+    def _help_desk(self, turn: _Turn, state: State, template: str, *, edit: bool = False) -> Reply:
+        """`template` ("I don't know", "sorry it didn't help") with the Gold Card Office's contacts
+        from the contact-help-desk answer, so they are written down once."""
         contact = self.knowledge.faq[CONTACT_TOPIC]
-        text = render("dont_know.html", turn.lang, contacts=contact.answer[turn.lang].strip())
+        text = render(template, turn.lang, contacts=contact.answer[turn.lang].strip())
         url_row = tuple(Button(link.title[turn.lang], url=link.url) for link in contact.links[:1])
         rows = (url_row, self._back_to_guide_row(turn, state) + self._menu_row(turn))
         return Reply(text, rows, edit=edit)
@@ -537,7 +543,7 @@ class Engine:
         if state.question is not None and state.topic is None:
             turn.effects.append(RecordUnanswered(state.question, turn.lang, "none-of-these"))
         new_state = replace(state, question=None)
-        return [self._dont_know(turn, new_state, edit=True)], new_state
+        return [self._help_desk(turn, new_state, "dont_know.html", edit=True)], new_state
 
     def _feedback(self, turn: _Turn, state: State, action: cb.Feedback) -> Outcome:
         if action.topic not in self.knowledge.faq:
@@ -546,21 +552,14 @@ class Engine:
         turn.effects.append(RecordFeedback(action.topic, action.helpful, turn.lang, question))
         if action.helpful:
             return [Reply(render("thanks_feedback.html", turn.lang))], state
-        return [self._dont_know_feedback(turn, state)], state
-
-    def _dont_know_feedback(self, turn: _Turn, state: State) -> Reply:
-        contact = self.knowledge.faq[CONTACT_TOPIC]
-        text = render("sorry_feedback.html", turn.lang, contacts=contact.answer[turn.lang].strip())
-        return Reply(text, (self._back_to_guide_row(turn, state) + self._menu_row(turn),))
+        return [self._help_desk(turn, state, "sorry_feedback.html")], state
 
     # --- guides ------------------------------------------------------------------------------
 
     def _guide_list(self, turn: _Turn, state: State, *, edit: bool = False) -> Reply:
         listed = [(g.title[turn.lang], g.total) for g in self.knowledge.guides.values()]
         text = render("guides.html", turn.lang, guides=listed, place=self._place(turn, state))
-        rows: list[tuple[Button, ...]] = []
-        if self._place(turn, state):
-            rows.append((turn.button("▶️ Continue the guide", cb.GuideContinue()),))
+        rows = self._continue_rows(turn, state)
         rows += [
             (Button(g.title[turn.lang], data=cb.encode(cb.GuideOpen(g.id))),)
             for g in self.knowledge.guides.values()
@@ -788,7 +787,7 @@ class Engine:
         return Reply(render("deadline_kinds.html", turn.lang), rows, edit=edit)
 
     def _on_deadline_kind(self, turn: _Turn, state: State, action: cb.DeadlineKind) -> Outcome:
-        if action.kind not in deadlines.KINDS or not _valid_profile(action.kind, action.profile):
+        if not _known_kind(action.kind, action.profile):
             return [self._expired(turn, state)], state
         return self._deadline_start(turn, state, action.kind, action.profile, edit=True)
 
@@ -853,9 +852,7 @@ class Engine:
         return deadlines.compute(saved.kind, saved.given, today=today, profile=profile)
 
     def _save_deadline(self, turn: _Turn, state: State, action: cb.SaveDeadline) -> Outcome:
-        if action.kind not in deadlines.KINDS or not _valid_profile(action.kind, action.profile):
-            return [self._expired(turn, state)], state
-        if action.kind == "processing" and action.profile is None:
+        if not _computable(action.kind, action.profile):
             return [self._expired(turn, state)], state
         kept = {s.kind: s for s in state.saved} | {
             action.kind: SavedDate(action.kind, action.given, action.profile)
@@ -874,9 +871,7 @@ class Engine:
         return [Reply(text, rows)], new_state
 
     def _calendar_file(self, turn: _Turn, state: State, action: cb.CalendarFile) -> Outcome:
-        if action.kind not in deadlines.KINDS or not _valid_profile(action.kind, action.profile):
-            return [self._expired(turn, state)], state
-        if action.kind == "processing" and action.profile is None:
+        if not _computable(action.kind, action.profile):
             return [self._expired(turn, state)], state
         saved = SavedDate(action.kind, action.given, action.profile)
         return [self._ics_reply(turn, [saved], f"goldcard-{action.kind}.ics")], state
@@ -965,15 +960,21 @@ def _awaited_date(state: State) -> tuple[str, str | None] | None:
     if state.pending is None or not state.pending.startswith("date:"):
         return None
     kind, _, profile = state.pending.removeprefix("date:").partition(":")
-    if kind not in deadlines.KINDS or not _valid_profile(kind, profile or None):
+    if not _computable(kind, profile or None):
         return None
     return kind, profile or None
 
 
-def _valid_profile(kind: str, profile: str | None) -> bool:
-    if profile is None:
-        return True
-    return kind == "processing" and profile in {p.value for p in deadlines.Profile}
+def _known_kind(kind: str, profile: str | None) -> bool:
+    """A deadline kind, with a profile (who applies) only where one belongs: processing."""
+    if kind not in deadlines.KINDS:
+        return False
+    return profile is None or (kind == "processing" and profile in _PROFILES)
+
+
+def _computable(kind: str, profile: str | None) -> bool:
+    """Enough to compute the deadlines: a processing time also needs who applies."""
+    return _known_kind(kind, profile) and (kind != "processing" or profile is not None)
 
 
 def _question_lang(text: str, ui: Lang) -> Lang:
