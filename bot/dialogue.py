@@ -924,6 +924,7 @@ class Engine:
             since=format_full_date(state.since or turn.today, turn.lang),
             place=self._place(turn, state),
             profile=profile,
+            question=state.question or "",
             saved=saved,
         )
         rows = ((turn.button("🗑 Delete all my data", cb.ForgetAsk()),), self._menu_row(turn))

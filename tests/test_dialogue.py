@@ -445,16 +445,19 @@ def test_help_lists_the_commands(chat, lang):
     assert ("我能做的事" in reply.text) == (lang == "zh")
 
 
-def test_cancel_leaves_the_date_prompt_and_the_guide(chat):
+@LANGS
+def test_cancel_leaves_the_date_prompt_and_the_guide(chat, lang):
+    chat.lang = lang
     chat.start("d_renewal")
     chat.press_data("1:g:apply:4")
     chat.start("d_renewal")
     [reply] = chat.command("cancel")
-    assert "Stopped" in reply.text
+    assert {"en": "Stopped", "zh": "已停止"}[lang] in reply.text
     assert (chat.state().pending, chat.state().guide) == (None, None)
+    assert WORDS[lang]["continue"] not in chat.labels
     chat.say("2027-06-30")  # no longer a date for the calculator
-    assert "Renewal opens" not in chat.text
-    assert "nothing to stop" in chat.command("cancel")[0].text
+    assert {"en": "Renewal opens", "zh": "開放申請延期"}[lang] not in chat.text
+    assert {"en": "nothing to stop", "zh": "沒有進行中"}[lang] in chat.command("cancel")[0].text
 
 
 @LANGS
@@ -465,7 +468,9 @@ def test_mydata_shows_everything_stored(chat, lang):
     chat.start("d_renewal")
     chat.say("2027-06-30")
     chat.press(WORDS[lang]["save"])
+    chat.say(RENEW[lang] + " a@b.tw")
     [data] = chat.command("mydata")
+    assert f"{RENEW[lang]} [email]" in data.text  # the last question, as stored
     assert {"en": "applying from inside Taiwan? Yes", "zh": "境內申請嗎？ 是"}[lang] in data.text
     assert {"en": "30 June 2027", "zh": "2027年6月30日"}[lang] in data.text
     assert {"en": "Telegram language", "zh": "Telegram 語言"}[lang] in data.text
