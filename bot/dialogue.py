@@ -404,7 +404,7 @@ class Engine:
         return (turn.button("☰ Main menu", cb.Menu()),)
 
     def _place(self, turn: _Turn, state: State) -> str:
-        """ "Applying for the Gold Card, step 9 of 23" when the user is in a guide, else ""."""
+        """The user's place in a guide ("Applying for the Gold Card, step 9 of 23"), or ""."""
         guide = self.knowledge.guides.get(state.guide or "")
         if guide is None or state.step is None or not guide.has_step(state.step):
             return ""

@@ -6,6 +6,7 @@ import io
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 
 import pytest
 
@@ -16,10 +17,11 @@ from tests.conftest import ROOT
 
 
 @pytest.fixture
-def console(knowledge, matcher, tmp_path) -> Console:
+def console(knowledge, matcher, tmp_path) -> Iterator[Console]:
     db = create_db_engine("sqlite://")
     migrate(db)
-    return Console(db, Engine(knowledge, matcher), out=io.StringIO(), downloads=tmp_path)
+    yield Console(db, Engine(knowledge, matcher), out=io.StringIO(), downloads=tmp_path)
+    db.dispose()
 
 
 def scripted(*lines: str):

@@ -25,6 +25,7 @@ from bot.storage import (
     current_revision,
     head_revision,
     load_state,
+    mark_inactive,
     prepare,
     record_feedback,
     record_unanswered,
@@ -118,6 +119,20 @@ def test_a_stale_version_is_refused(db):
         session.rollback()
     with Session(db) as session:
         assert load_state(session, user_id=USER)[0].lang == "en"
+
+
+def test_a_user_who_blocked_the_bot_is_inactive_until_they_write_again(db, knowledge, matcher):
+    from bot.dialogue import Engine
+
+    engine = Engine(knowledge, matcher)
+    converse(db, engine, user_id=USER, event=Event.start(), today=TODAY)
+    with Session(db) as session:
+        mark_inactive(session, user_id=USER)
+        session.commit()
+        assert session.get(User, USER).active is False  # type: ignore[union-attr]
+    converse(db, engine, user_id=USER, event=Event.message("hi"), today=TODAY)
+    with Session(db) as session:
+        assert session.get(User, USER).active is True  # type: ignore[union-attr]
 
 
 def test_logs_are_redacted_and_anonymous(db):
