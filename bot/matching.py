@@ -20,6 +20,7 @@ import snowballstemmer
 from rapidfuzz import fuzz, process, utils
 
 from bot.knowledge import FaqEntry, Knowledge
+from bot.redact import strip_identifiers
 from bot.textnorm import CJK_RUN, LANGS, Lang, detect_lang, normalize
 
 # Questions are answered from their first part; nothing useful hides behind 500 characters.
@@ -339,7 +340,7 @@ class Matcher:
 
     def score_all(self, question: str) -> tuple[list[Scored], float]:
         """Every topic's score for the question (unsorted) and the question's coverage."""
-        folded = self.vocab.fold(normalize(first_part(question)))
+        folded = self.vocab.fold(normalize(strip_identifiers(first_part(question))))
         feats = self.vocab.features(folded, self.tuning, correct=True)
         if not feats:
             return [], 0.0

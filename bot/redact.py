@@ -34,6 +34,14 @@ def redact(text: str) -> str:
     return text
 
 
+_LABELS = re.compile("|".join(re.escape(label) for label, _ in _RULES))
+
+
+def strip_identifiers(text: str) -> str:
+    """`text` without the identifiers: they say nothing about what is being asked."""
+    return _LABELS.sub(" ", redact(text))
+
+
 def _phone(match: re.Match[str]) -> str:
     """Digits with separators are a phone number only with a phone's count of digits."""
     digits = sum(ch.isdigit() for ch in match[0])

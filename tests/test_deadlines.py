@@ -264,6 +264,8 @@ SEED_FACTS = {
 
 @pytest.mark.parametrize("kind", SEED_FACTS)
 def test_rules_match_the_tutorials_they_cite(kind):
+    if not (SHARED / "seeds").is_dir():
+        pytest.skip("shared/seeds (the official tutorials) is not beside the project")
     cited = {(s.tutorial, step) for s in KINDS[kind].sources for step in (s.steps or (None,))}
     assert cited == set(SEED_FACTS[kind])
     for (tutorial, step), phrases in SEED_FACTS[kind].items():

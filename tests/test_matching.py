@@ -122,3 +122,10 @@ def test_declined_text_offers_the_help_desk(knowledge, matcher):
     text = render_answer_text(knowledge, matcher.match("how is the weather today"))
     assert "help@taiwangoldcard.tw" in text
     assert text.startswith("Sorry")
+
+
+def test_identifiers_in_a_question_do_not_hide_the_answer(matcher):
+    plain = matcher.match("my UI number does not work on the platform")
+    with_id = matcher.match("my UI number A123456789 does not work on the platform")
+    assert with_id.answer == plain.answer
+    assert with_id.answer is not None
