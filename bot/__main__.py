@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Iterable
 
@@ -151,14 +152,85 @@ def _deadlines_usage_problem(kind: str, options: list[str], profile: str | None)
 
 
 def _cmd_main(args: argparse.Namespace) -> int:
-    """The main job on its embedded defaults (what `make run` starts): the terminal chat
-    without a BOT_TOKEN."""
+    """The main job on its embedded defaults (what `make run` starts): the Telegram bot by long
+    polling when BOT_TOKEN is set, the terminal chat without one."""
     from bot.config import Settings
 
     if Settings().bot_token is not None:
-        print("BOT_TOKEN is set, but the Telegram adapter is not here yet; "
-              "starting the terminal chat.", file=sys.stderr)  # fmt: skip
+        return _cmd_run(args)
     return _cmd_console(argparse.Namespace(lang=None, start="", user=None))
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    """Run the Telegram bot by long polling (BOT_TOKEN; the Procfile's worker)."""
+    return _serve(webhook_port=None)
+
+
+def _cmd_webhook(args: argparse.Namespace) -> int:
+    """Run the Telegram bot behind a webhook (WEBHOOK_URL, WEBHOOK_SECRET; the Procfile's web)."""
+    return _serve(webhook_port=args.port, listen=args.listen)
+
+
+def _serve(*, webhook_port: int | None, listen: str = "0.0.0.0") -> int:
+    """Build the bot and run it until interrupted; a setting it cannot run with is one line."""
+    import logging
+
+    from telegram.error import InvalidToken, NetworkError
+
+    from bot.config import Settings
+    from bot.redact import configure_logging
+    from bot.storage import SchemaError
+    from bot.telegram.app import (
+        SetupError,
+        build_application,
+        run_polling,
+        run_webhook,
+        webhook_settings,
+    )
+
+    settings = Settings()
+    configure_logging(settings.log_level)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the token
+    try:
+        if webhook_port is not None:
+            webhook_settings(settings)  # fail before loading anything
+        application = build_application(settings)
+        if webhook_port is None:
+            run_polling(application)
+        else:
+            run_webhook(application, settings, port=webhook_port, listen=listen)
+    except (SetupError, SchemaError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except InvalidToken:
+        print("error: Telegram refused BOT_TOKEN (revoked or mistyped?); "
+              "@BotFather shows the current one", file=sys.stderr)  # fmt: skip
+        return EXIT_USAGE
+    except NetworkError as exc:
+        print(f"error: cannot reach the Bot API: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _cmd_links(args: argparse.Namespace) -> int:
+    """Print every deep link with its title, one per line (answers, guides, steps, calculators)."""
+    import re
+
+    from bot import links
+
+    username = args.bot_username.removeprefix("@")
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{3,31}", username):
+        print(f"--bot-username: {username!r} is not a Telegram bot username", file=sys.stderr)
+        return EXIT_USAGE
+    knowledge = load_knowledge()
+    langs = ("en", "zh") if args.lang == "both" else (args.lang,)
+    try:
+        for target in links.all_targets(knowledge):
+            titles = [links.title(target, knowledge, lang) for lang in langs]
+            print("\t".join([links.deep_link(username, target), *titles]))
+    except BrokenPipeError:  # `… | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
 
 
 def _cmd_console(args: argparse.Namespace) -> int:
@@ -222,6 +294,15 @@ def build_parser() -> argparse.ArgumentParser:
     console.add_argument("--start", default="", metavar="PAYLOAD", help="open a deep link")
     console.add_argument("--user", type=int, help="chat as another user id (default 0)")
     add("migrate", _cmd_migrate)
+    add("run", _cmd_run)
+    webhook = add("webhook", _cmd_webhook)
+    webhook.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 8443),
+                         help="port to listen on (default: $PORT, else 8443)")  # fmt: skip
+    webhook.add_argument("--listen", default="0.0.0.0", help="address to listen on")
+    links = add("links", _cmd_links)
+    links.add_argument("--bot-username", required=True, metavar="NAME", help="the bot's @name")
+    links.add_argument("--lang", choices=("en", "zh", "both"), default="both",
+                       help="title language(s), tab-separated after the link")  # fmt: skip
     ask = add("ask", _cmd_ask)
     ask.add_argument("question", nargs="*", default=None, help="the question (else stdin)")
     ask.add_argument("--json", action="store_true", help="one JSON object per question")

@@ -1,0 +1,275 @@
+"""The Telegram application: built from the settings, wired in one place, run by long polling
+or behind a webhook. State lives in the database, so any number of processes can serve one bot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable
+from html import unescape
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import Engine as Database
+from sqlalchemy.pool import StaticPool
+from telegram import BotCommand, Update
+from telegram.constants import BotDescriptionLimit
+from telegram.error import TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    BaseUpdateProcessor,
+    CallbackQueryHandler,
+    CommandHandler,
+    InlineQueryHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.config import Settings
+from bot.dialogue import Engine, command_menu
+from bot.i18n import render
+from bot.telegram import handlers
+from bot.telegram.desk import DESK_KEY, Desk
+from bot.telegram.sending import rate_limiter
+from bot.textnorm import Lang
+
+log = logging.getLogger(__name__)
+
+# What @BotFather hands out: the bot's numeric id, a colon, 35 characters (we accept 30 or more).
+TOKEN = re.compile(r"[0-9]{5,}:[A-Za-z0-9_-]{30,}")
+WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what setWebhook accepts
+# The update types the handlers use; an edited message is not asked again.
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
+MAX_CONCURRENT_UPDATES = 16
+# (language, language_code): zh users get the zh texts, everyone else the default (English).
+PROFILE_LANGUAGES: tuple[tuple[Lang, str | None], ...] = (("en", None), ("zh", "zh"))
+
+
+class SetupError(Exception):
+    """A setting the bot cannot run with; the message is one line for whoever deploys it."""
+
+
+# --- the application -------------------------------------------------------------------------
+
+
+def bot_token(settings: Settings) -> str:
+    """The token from BOT_TOKEN, checked for @BotFather's shape (never echoed back)."""
+    if settings.bot_token is None:
+        raise SetupError("BOT_TOKEN is not set: put the token from @BotFather in the environment")
+    token = settings.bot_token.get_secret_value().strip()
+    if not TOKEN.fullmatch(token):
+        raise SetupError(
+            "BOT_TOKEN is malformed: expected @BotFather's <bot id>:<35 characters> "
+            f"({len(token)} characters given)"
+        )
+    return token
+
+
+def api_urls(base_url: str) -> tuple[str, str]:
+    """(base_url, base_file_url) for a TELEGRAM_API_BASE_URL such as http://host:8081/bot."""
+    base = base_url.rstrip("/")
+    if not base.endswith("/bot"):
+        base += "/bot"
+    return base, base.removesuffix("/bot") + "/file/bot"
+
+
+def build_application(
+    settings: Settings,
+    *,
+    db: Database | None = None,
+    engine: Engine | None = None,
+    rate_limit: bool = True,
+) -> Application:  # type: ignore[type-arg]
+    """The bot, ready to run: token and API address from `settings`, the rate limiter, the
+    profile published at start-up, every handler wired. `db` and `engine` default to the ones
+    the settings and the knowledge base make (tests and benchmarks pass their own).
+
+    Raises:
+        SetupError: BOT_TOKEN is missing or malformed.
+    """
+    token = bot_token(settings)
+    if db is None:
+        from bot.storage import create_db_engine, prepare
+
+        db = create_db_engine(settings.database_url)
+        prepare(db)
+    if engine is None:
+        from bot.knowledge import load_knowledge
+        from bot.matching import Matcher
+
+        knowledge = load_knowledge()
+        engine = Engine(knowledge, Matcher(knowledge))
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .concurrent_updates(PerUserUpdates(_concurrency(db)))
+        .post_init(_post_init)
+    )
+    if settings.telegram_api_base_url:
+        base_url, base_file_url = api_urls(settings.telegram_api_base_url)
+        builder = builder.base_url(base_url).base_file_url(base_file_url)
+    if rate_limit:
+        builder = builder.rate_limiter(rate_limiter())
+    application = builder.build()
+    application.bot_data[DESK_KEY] = Desk(db, engine, settings.staff_ids)
+    add_handlers(application, staff_ids=settings.staff_ids)
+    return application
+
+
+def _concurrency(db: Database) -> int:
+    # An in-memory SQLite database is one shared connection: one transaction at a time.
+    return 1 if isinstance(db.pool, StaticPool) else MAX_CONCURRENT_UPDATES
+
+
+def add_handlers(application: Application, *, staff_ids: frozenset[int]) -> None:  # type: ignore[type-arg]
+    """Wire every handler. Order matters: PTB gives an update to the first handler that wants
+    it, so the narrow command handlers come before the catch-all ones."""
+    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+    groups = filters.ChatType.GROUPS & filters.UpdateType.MESSAGE
+
+    # Staff first: for anyone else /link is just an unknown command (no hint it exists).
+    application.add_handler(
+        CommandHandler("link", handlers.staff_link, filters.User(staff_ids) & private)
+    )
+    # /start before the catch-all commands: it carries deep-link payloads.
+    application.add_handler(CommandHandler("start", handlers.start, filters.UpdateType.MESSAGE))
+    # Every other command, in private chats and groups alike (a command addresses the bot).
+    application.add_handler(
+        MessageHandler(filters.COMMAND & filters.UpdateType.MESSAGE, handlers.command)
+    )
+    # Text after commands, so "/help" is never read as a question.
+    application.add_handler(MessageHandler(private & filters.TEXT, handlers.text))
+    # In groups only a mention addresses the bot; other talk is not ours to answer.
+    application.add_handler(
+        MessageHandler(groups & filters.TEXT & handlers.MentionsMe(), handlers.group_text)
+    )
+    application.add_handler(
+        MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL, handlers.other_message)
+    )
+    application.add_handler(CallbackQueryHandler(handlers.button))
+    application.add_handler(InlineQueryHandler(handlers.inline_query))
+    application.add_error_handler(handlers.error)
+
+
+class PerUserUpdates(BaseUpdateProcessor):
+    """Updates of different users run concurrently, one user's strictly in order (the storage
+    also serialises them across processes; this keeps their order within one)."""
+
+    def __init__(self, max_concurrent_updates: int) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._waiting: dict[int, int] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        user = update.effective_user if isinstance(update, Update) else None
+        if user is None:
+            await coroutine
+            return
+        lock = self._locks.setdefault(user.id, asyncio.Lock())
+        self._waiting[user.id] = self._waiting.get(user.id, 0) + 1
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            self._waiting[user.id] -= 1
+            if not self._waiting[user.id]:  # nobody queued: forget the user's lock
+                del self._waiting[user.id], self._locks[user.id]
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to tear down."""
+
+
+# --- the bot's profile -----------------------------------------------------------------------
+
+
+def description(lang: Lang) -> str:
+    """The "What can this bot do?" text of an empty chat: /help's summary, without commands."""
+    text = _plain(render("help.html", lang, commands=()))
+    limit = BotDescriptionLimit.MAX_DESCRIPTION_LENGTH
+    while len(text) > limit and "\n\n" in text:
+        text = text.rsplit("\n\n", 1)[0]
+    return text[:limit]
+
+
+def short_description(lang: Lang) -> str:
+    """The profile page's line: the welcome's first paragraph without its greeting."""
+    welcome = _plain(render("welcome.html", lang, returning=False, language="", place=""))
+    first = welcome.split("\n\n")[0]
+    _, wave, rest = first.partition("👋")
+    text = (rest if wave else first).strip()
+    limit = BotDescriptionLimit.MAX_SHORT_DESCRIPTION_LENGTH
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def _plain(html: str) -> str:
+    text = unescape(re.sub(r"<[^>]+>", "", html))
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+async def publish_profile(application: Application) -> None:  # type: ignore[type-arg]
+    """Set the description, short description and command menu in each language."""
+    bot = application.bot
+    for lang, code in PROFILE_LANGUAGES:
+        commands = [BotCommand(name, text) for name, text in command_menu(lang)]
+        await bot.set_my_commands(commands, language_code=code)
+        await bot.set_my_description(description(lang), language_code=code)
+        await bot.set_my_short_description(short_description(lang), language_code=code)
+
+
+async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
+    try:
+        await publish_profile(application)
+    except TelegramError as exc:  # the bot answers fine without; try again at the next start
+        log.warning("could not publish the bot's profile: %s", exc)
+
+
+# --- running -----------------------------------------------------------------------------------
+
+
+def webhook_settings(settings: Settings) -> tuple[str, str]:
+    """(WEBHOOK_URL, WEBHOOK_SECRET), checked.
+
+    Raises:
+        SetupError: either is missing or not what Telegram accepts.
+    """
+    url, secret = settings.webhook_url, settings.webhook_secret
+    if not url or (urlsplit(url).scheme != "https" and not _loopback(url)):
+        raise SetupError("WEBHOOK_URL must be set to the bot's public https:// address")
+    if secret is None or not WEBHOOK_SECRET.fullmatch(secret.get_secret_value()):
+        raise SetupError("WEBHOOK_SECRET must be set: 1-256 characters of A-Z, a-z, 0-9, _ and -")
+    return url, secret.get_secret_value()
+
+
+def _loopback(url: str) -> bool:
+    return urlsplit(url).hostname in ("127.0.0.1", "localhost")  # a local Bot API server
+
+
+def run_polling(application: Application) -> None:  # type: ignore[type-arg]
+    """Long polling until interrupted (the Procfile's `worker`)."""
+    application.run_polling(allowed_updates=ALLOWED_UPDATES)
+
+
+def run_webhook(
+    application: Application,  # type: ignore[type-arg]
+    settings: Settings,
+    *,
+    port: int,
+    listen: str = "0.0.0.0",
+) -> None:
+    """PTB's webhook server on `port` until interrupted (the Procfile's `web`): Telegram posts
+    updates to WEBHOOK_URL, with WEBHOOK_SECRET in a header (anything else gets 403)."""
+    url, secret = webhook_settings(settings)
+    application.run_webhook(
+        listen=listen,
+        port=port,
+        url_path=urlsplit(url).path.lstrip("/"),
+        webhook_url=url,
+        secret_token=secret,
+        allowed_updates=ALLOWED_UPDATES,
+    )

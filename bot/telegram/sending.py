@@ -1,0 +1,204 @@
+"""Sending the engine's replies through the Bot API: HTML, keyboards, splitting, edits, files.
+
+Plain functions over a `telegram.Bot`, so the handlers and the reminder sender share them, and the
+rate limiter every process puts in front of its Bot API calls.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    LinkPreviewOptions,
+    MaybeInaccessibleMessage,
+    Message,
+)
+from telegram.constants import MessageLimit, ParseMode
+from telegram.error import BadRequest
+from telegram.ext import AIORateLimiter
+
+from bot.dialogue import Keyboard, Reply
+
+MAX_TEXT = MessageLimit.MAX_TEXT_LENGTH  # 4096
+MAX_CAPTION = MessageLimit.CAPTION_LENGTH  # 1024
+# Answers cite official pages; a preview of the first one would push the answer off screen.
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+# Telegram HTML as atoms a message may be cut between: a tag, a character reference, a character.
+_ATOM = re.compile(r"<[^>]*>|&#?[A-Za-z0-9]+;|[^<&]|[<&]", re.S)
+_TAG = re.compile(r"<(/?)([A-Za-z][\w-]*)")
+_TAGS = re.compile(r"<[^>]*>")
+# Where to cut, best first: between paragraphs, between lines, between words.
+_PARAGRAPH, _LINE, _WORD = 3, 2, 1
+
+
+def rate_limiter(per_second: float = 30, *, max_retries: int = 3) -> AIORateLimiter:
+    """PTB's limiter: at most `per_second` messages overall and 20 a minute per group, and a
+    `RetryAfter` from Telegram pauses every request for the time it asks, then retries."""
+    return AIORateLimiter(
+        overall_max_rate=per_second, overall_time_period=1, max_retries=max_retries
+    )
+
+
+def keyboard(rows: Keyboard) -> InlineKeyboardMarkup | None:
+    """The engine's button rows as an inline keyboard (None when there are none)."""
+    if not rows:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(b.label, url=b.url)
+                if b.url
+                else InlineKeyboardButton(b.label, callback_data=b.data)
+                for b in row
+            ]
+            for row in rows
+            if row
+        ]
+    )
+
+
+def utf16_len(text: str) -> int:
+    """Telegram counts message length in UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split_html(html: str, limit: int = MAX_TEXT) -> list[str]:
+    """`html` in messages of at most `limit`, cut between paragraphs where possible, else
+    between lines, else between words; tags open at a cut are closed and reopened."""
+    html = html.strip()
+    if utf16_len(html) <= limit:
+        return [html] if html else []
+    atoms = _ATOM.findall(html)
+    chunks: list[str] = []
+    opened: list[tuple[str, str]] = []  # (name, opening tag) open where the chunk starts
+    start = 0
+    while start < len(atoms):
+        cut, opened_after = _cut(atoms, start, opened, limit)
+        body = "".join(atoms[start:cut])
+        chunk = "".join(tag for _, tag in opened) + body
+        chunk += "".join(f"</{name}>" for name, _ in reversed(opened_after))
+        if _TAGS.sub("", chunk).strip():
+            chunks.append(chunk.strip())
+        start, opened = cut, opened_after
+        while start < len(atoms) and atoms[start].isspace():
+            start += 1  # the whitespace at a cut is the cut
+    return chunks
+
+
+def _cut(
+    atoms: list[str], start: int, opened: list[tuple[str, str]], limit: int
+) -> tuple[int, list[tuple[str, str]]]:
+    """Where the chunk starting at `start` ends, and the tags open there."""
+    stack = list(opened)
+    size = sum(utf16_len(tag) for _, tag in opened)
+    best: dict[int, tuple[int, list[tuple[str, str]]]] = {}
+    i = start
+    while i < len(atoms):
+        atom = atoms[i]
+        tag = _TAG.match(atom)
+        opens = tag is not None and not tag[1]
+        closing = sum(len(name) + 3 for name, _ in stack) + (len(tag[2]) + 3 if opens else 0)
+        if i > start and size + utf16_len(atom) + closing > limit:
+            for kind in (_PARAGRAPH, _LINE, _WORD):
+                if kind in best:
+                    return best[kind]
+            return i, stack
+        size += utf16_len(atom)
+        if tag is not None and opens:
+            stack.append((tag[2].lower(), atom))
+        elif tag is not None and stack and stack[-1][0] == tag[2].lower():
+            stack.pop()
+        elif atom == "\n":
+            kind = _PARAGRAPH if i > start and atoms[i - 1] == "\n" else _LINE
+            best[kind] = (i + 1, list(stack))
+        elif atom == " ":
+            best[_WORD] = (i + 1, list(stack))
+        i += 1
+    return i, stack
+
+
+async def send_reply(
+    bot: Bot, chat_id: int, reply: Reply, *, silent: bool = False
+) -> list[Message]:
+    """Send one reply as new messages: the text (split if long) with its buttons on the last
+    message, or the document with the text as its caption when that fits."""
+    markup = keyboard(reply.buttons)
+    chunks = split_html(reply.text)
+    sent: list[Message] = []
+    if reply.document is not None and utf16_len(reply.text) <= MAX_CAPTION:
+        chunks, caption = [], reply.text
+    else:
+        caption = None
+    for number, chunk in enumerate(chunks, 1):
+        last = number == len(chunks) and reply.document is None
+        sent.append(
+            await bot.send_message(
+                chat_id,
+                chunk,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup if last else None,
+                link_preview_options=NO_PREVIEW,
+                disable_notification=silent,
+            )
+        )
+    if reply.document is not None:
+        document = reply.document
+        sent.append(
+            await bot.send_document(
+                chat_id,
+                InputFile(document.content, filename=document.filename),
+                caption=caption,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+                disable_notification=silent,
+            )
+        )
+    return sent
+
+
+async def send_replies(
+    bot: Bot,
+    chat_id: int,
+    replies: Sequence[Reply],
+    *,
+    pressed: MaybeInaccessibleMessage | None = None,
+) -> None:
+    """Send the engine's replies in order; the first navigation reply replaces `pressed` (the
+    message whose button was pressed) in place when it can."""
+    for reply in replies:
+        if reply.edit and pressed is not None and await edit_in_place(bot, pressed, reply):
+            pressed = None  # one pressed message, replaced once
+            continue
+        await send_reply(bot, chat_id, reply)
+
+
+async def edit_in_place(bot: Bot, message: MaybeInaccessibleMessage, reply: Reply) -> bool:
+    """Replace `message` with `reply`; False when it cannot be (too old, a file, too long)."""
+    chunks = split_html(reply.text)
+    if not isinstance(message, Message) or message.text is None or reply.document:
+        return False
+    if len(chunks) != 1:
+        return False
+    try:
+        await bot.edit_message_text(
+            chunks[0],
+            chat_id=message.chat_id,
+            message_id=message.message_id,
+            parse_mode=ParseMode.HTML,
+            reply_markup=keyboard(reply.buttons),
+            link_preview_options=NO_PREVIEW,
+        )
+    except BadRequest as exc:
+        # PTB lower-cases Telegram's wording; "not modified" means it already shows the reply.
+        if "not modified" in exc.message.lower():
+            return True
+        if "can't be edited" in exc.message.lower() or "not found" in exc.message.lower():
+            return False
+        raise
+    return True
