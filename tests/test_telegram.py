@@ -1,0 +1,567 @@
+"""The Telegram bot end to end: the real Application, its real HTTP client and the real engine
+and database, against the fake Bot API on loopback (polling and webhook)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine as Database
+from sqlalchemy import text
+from sqlmodel import Session, SQLModel
+from telegram.ext import Application
+
+from bot import links
+from bot.config import Settings
+from bot.dialogue import Button, Document, Engine, Reply, command_menu
+from bot.models import User
+from bot.storage import create_db_engine, migrate
+from bot.telegram.app import (
+    SetupError,
+    api_urls,
+    bot_token,
+    build_application,
+    description,
+    short_description,
+)
+from bot.telegram.sending import send_replies, split_html, utf16_len
+from tests.conftest import ROOT
+from tests.fakebotapi import JSON, Call, FakeBotApi, parse_html, polling, webhook
+
+STAFF_ID = 4_242_424
+
+
+@pytest.fixture(autouse=True)
+def _retry_after_as_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")  # else reading RetryAfter.retry_after warns
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeBotApi]:
+    async with FakeBotApi() as api:
+        yield api
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db(request: pytest.FixtureRequest, tmp_path) -> Iterator[Database]:
+    """A migrated, empty database: a SQLite file (in memory, one shared connection would
+    serialise the bot's worker threads, and a test reading it meanwhile would collide), or the
+    session's PostgreSQL schema."""
+    if request.param == "sqlite":
+        sqlite = create_db_engine(f"sqlite:///{tmp_path / 'bot.sqlite3'}")
+        migrate(sqlite)
+        yield sqlite
+        sqlite.dispose()
+        return
+    postgres = request.getfixturevalue("postgres_db")
+    yield postgres
+    tables = ", ".join(table.name for table in SQLModel.metadata.sorted_tables)
+    with postgres.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def engine(knowledge, matcher) -> Engine:
+    return Engine(knowledge, matcher)
+
+
+def settings_for(fake: FakeBotApi, **environ: str) -> Settings:
+    return Settings.from_mapping(
+        {"BOT_TOKEN": fake.token, "TELEGRAM_API_BASE_URL": fake.base_url, **environ}
+    )
+
+
+@pytest.fixture
+def application(fake: FakeBotApi, db: Database, engine: Engine) -> Application:
+    return build_application(settings_for(fake, STAFF_IDS=str(STAFF_ID)), db=db, engine=engine)
+
+
+@pytest.fixture
+async def bot(application: Application) -> AsyncIterator[Application]:
+    async with polling(application):
+        yield application
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+SENT = ("sendMessage", "editMessageText", "sendDocument")
+
+
+async def say(fake: FakeBotApi, update: JSON, *, count: int = 1) -> list[Call]:
+    """Push an update and wait for `count` messages sent or edited in its chat."""
+    chat_id = _chat_of(update)
+    mark = len(fake.calls)
+    fake.push(update)
+    return await fake.wait_for_calls(
+        where=lambda call: call.method in SENT and call.get("chat_id") == chat_id,
+        count=count,
+        since=mark,
+    )
+
+
+async def press(
+    fake: FakeBotApi, user: JSON, label: str, *, count: int = 1, message: JSON | None = None
+) -> list[Call]:
+    """Press the button labelled `label` (a prefix) on `message`, else the bot's latest one."""
+    message = message or fake.last_bot_message(user["id"])
+    assert message is not None
+    update = fake.callback_query(user, button_data(message, label), message=message)
+    mark = len(fake.calls)
+    calls = await say(fake, update, count=count)
+    await fake.wait_for("answerCallbackQuery", since=mark)
+    return calls
+
+
+def button_data(message: JSON, label: str) -> str:
+    buttons = [b for row in message["reply_markup"]["inline_keyboard"] for b in row]
+    found = [b for b in buttons if b["text"].startswith(label)]
+    assert found, f"no button {label!r} in {[b['text'] for b in buttons]}"
+    return found[0]["callback_data"]
+
+
+def labels(call: Call) -> list[str]:
+    markup = call.get("reply_markup") or {"inline_keyboard": []}
+    return [b["text"] for row in markup["inline_keyboard"] for b in row]
+
+
+def _chat_of(update: JSON) -> int:
+    if "callback_query" in update:
+        return update["callback_query"]["message"]["chat"]["id"]
+    return update["message"]["chat"]["id"]
+
+
+def text_of(call: Call) -> str:
+    return parse_html(call["text"])[0]
+
+
+# --- conversations -------------------------------------------------------------------------------
+
+
+async def test_start_in_english_and_in_chinese(fake: FakeBotApi, bot: Application) -> None:
+    ada = fake.user("Ada", language_code="en")
+    mei = fake.user("美玲", language_code="zh-hant")
+
+    (english,) = await say(fake, fake.command(ada, "start"))
+    (chinese,) = await say(fake, fake.command(mei, "start"))
+
+    assert english["parse_mode"] == "HTML"
+    assert text_of(english).startswith("Hi! 👋")
+    assert "切換成中文" in labels(english)
+    assert text_of(chinese).startswith("您好！👋")
+    assert "Switch to English" in labels(chinese)
+
+
+async def test_a_question_in_each_language(fake: FakeBotApi, bot: Application, knowledge) -> None:
+    ada = fake.user("Ada", language_code="en")
+    mei = fake.user("美玲", language_code="zh-hant")
+    await say(fake, fake.command(ada, "start"))
+    await say(fake, fake.command(mei, "start"))
+
+    (english,) = await say(fake, fake.message(ada, "how do I renew my gold card?"))
+    (chinese,) = await say(fake, fake.message(mei, "金卡要怎麼延期"))
+
+    title = knowledge.faq["renewal-how"].title
+    assert text_of(english).startswith(title.en)
+    assert text_of(chinese).startswith(title.zh)
+    assert "👍 Helpful" in labels(english)
+
+
+async def test_a_first_question_gets_the_welcome_first(fake: FakeBotApi, bot: Application) -> None:
+    ada = fake.user("Ada", language_code="en")
+
+    welcome, answer = await say(fake, fake.message(ada, "how do I renew my gold card?"), count=2)
+
+    assert text_of(welcome).startswith("Hi! 👋")
+    assert "renew" in text_of(answer).lower()
+
+
+async def test_did_you_mean_then_a_choice(
+    fake: FakeBotApi, bot: Application, knowledge, matcher
+) -> None:
+    result = matcher.match("address")
+    assert result.answer is None and len(result.candidates) >= 2  # the premise
+    ada = fake.user("Ada")
+    await say(fake, fake.command(ada, "start"))
+
+    (offer,) = await say(fake, fake.message(ada, "address"))
+    chosen = knowledge.faq[result.candidates[1].id].title.en
+    (answer,) = await press(fake, ada, chosen)
+
+    assert chosen in labels(offer) and "None of these" in labels(offer)
+    assert text_of(answer).startswith(chosen)
+
+
+async def test_a_guide_walked_with_next_and_back_edits_one_message(
+    fake: FakeBotApi, bot: Application, knowledge
+) -> None:
+    ada = fake.user("Ada")
+    await say(fake, fake.command(ada, "start"))
+    guide = knowledge.guides["renew"]
+
+    (listed,) = await say(fake, fake.command(ada, "guides"))
+    (overview,) = await press(fake, ada, guide.title.en)
+    (first,) = await press(fake, ada, "▶️ Start")
+    (second,) = await press(fake, ada, "Next ▶️")
+    (back,) = await press(fake, ada, "◀️ Back")
+
+    edits = [overview, first, second, back]
+    assert [c.method for c in edits] == ["editMessageText"] * 4
+    assert {c["message_id"] for c in edits} == {listed.result["message_id"]}
+    assert guide.step(2).title.en in text_of(second)
+    assert text_of(back) == text_of(first)
+    assert len(fake.bot_messages(ada["id"])) == 2  # the welcome and the one guide message
+    assert all(c.ok for c in fake.calls_to("answerCallbackQuery"))
+
+
+async def test_deep_links_open_an_answer_a_step_or_the_welcome(
+    fake: FakeBotApi, bot: Application, knowledge
+) -> None:
+    ada = fake.user("Ada")
+    topic = links.payload(links.TopicLink("renewal-how"))
+    step = links.payload(links.GuideLink("renew", 3))
+
+    _, answer = await say(fake, fake.command(ada, "start", topic), count=2)  # first contact
+    (shown,) = await say(fake, fake.command(ada, "start", step))
+    (welcome,) = await say(fake, fake.command(ada, "start", "no_such_payload"))
+
+    assert text_of(answer).startswith(knowledge.faq["renewal-how"].title.en)
+    assert knowledge.guides["renew"].step(3).title.en in text_of(shown)
+    assert text_of(welcome).startswith("Welcome back!")
+
+
+async def test_the_deadline_flow_ends_in_a_calendar_file(
+    fake: FakeBotApi, bot: Application
+) -> None:
+    ada = fake.user("Ada")
+    await say(
+        fake, fake.command(ada, "start", links.payload(links.DeadlineLink("renewal"))), count=2
+    )
+
+    (result,) = await say(fake, fake.message(ada, "2027-06-30"))
+    (calendar,) = await press(fake, ada, "📅 Calendar file")
+    (saved,) = await press(fake, ada, "💾 Save", message=result.result)
+
+    assert "2027" in text_of(result)
+    assert calendar.method == "sendDocument"
+    upload = calendar.files["document"]
+    assert upload.filename == "goldcard-renewal.ics"
+    assert upload.data.startswith(b"BEGIN:VCALENDAR")
+    assert calendar.result["caption"]
+    assert saved.method == "sendMessage"
+
+
+async def test_inline_query_offers_shareable_answers(
+    fake: FakeBotApi, bot: Application, knowledge
+) -> None:
+    ada = fake.user("Ada", language_code="en")
+    fake.push(fake.inline_query(ada, "how do I renew"), fake.inline_query(ada, "金卡延期"))
+
+    english, chinese = await fake.wait_for_calls("answerInlineQuery", count=2)
+
+    assert english.ok and chinese.ok
+    first = english["results"][0]
+    assert first["id"] == "renewal-how"
+    assert first["title"] == knowledge.faq["renewal-how"].title.en
+    (button,) = first["reply_markup"]["inline_keyboard"][0]
+    assert button["url"] == f"https://t.me/{fake.bot_user['username']}?start=t_renewal-how"
+    assert first["input_message_content"]["parse_mode"] == "HTML"
+    assert chinese["results"][0]["title"] == knowledge.faq["renewal-how"].title.zh
+    assert english["button"]["start_parameter"] == "inline"
+
+
+async def test_a_forged_button_has_expired(fake: FakeBotApi, bot: Application) -> None:
+    ada = fake.user("Ada")
+    (welcome,) = await say(fake, fake.command(ada, "start"))
+
+    mark = len(fake.calls)
+    forged = fake.callback_query(ada, "9:zz:forged", message=welcome.result)
+    (expired,) = await say(fake, forged)
+
+    assert (await fake.wait_for("answerCallbackQuery", since=mark)).ok
+    assert text_of(expired).startswith("This button has expired")
+    assert "☰ Main menu" in labels(expired) or "❓ Ask a question" in labels(expired)
+
+
+async def test_a_user_who_blocked_the_bot_is_marked_inactive(
+    fake: FakeBotApi, bot: Application, db: Database
+) -> None:
+    ada = fake.user("Ada")
+    await say(fake, fake.command(ada, "start"))
+    fake.block(ada["id"])
+
+    fake.push(fake.message(ada, "how do I renew?"))
+    await fake.wait_for("sendMessage", where=lambda c: c.status == 403)
+
+    def inactive() -> bool:
+        with Session(db) as session:
+            return session.get(User, ada["id"]).active is False
+
+    assert await _eventually(inactive)
+    assert len(fake.calls_to("sendMessage", chat_id=ada["id"])) == 2  # no "sorry" attempted
+
+
+async def test_retry_after_is_waited_out(fake: FakeBotApi, bot: Application) -> None:
+    ada = fake.user("Ada")
+    fake.flood(1, method="sendMessage")
+
+    mark = len(fake.calls)
+    fake.push(fake.command(ada, "start"))
+    await fake.wait_for("sendMessage", since=mark, where=lambda c: c.ok, timeout=5)
+
+    statuses = [c.status for c in fake.calls_to("sendMessage", since=mark)]
+    assert statuses == [429, 200]
+
+
+async def test_an_error_is_logged_redacted_and_the_user_told(
+    fake: FakeBotApi, bot: Application, engine: Engine, monkeypatch, caplog
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the engine broke")
+
+    monkeypatch.setattr(engine, "handle", broken)
+    ada = fake.user("Ada")
+    with caplog.at_level(logging.ERROR, logger="bot.telegram.handlers"):
+        (sorry,) = await say(fake, fake.message(ada, "my passport is E12345678"))
+
+    assert sorry["text"].startswith("Sorry, something went wrong")
+    (record,) = [r for r in caplog.records if r.name == "bot.telegram.handlers"]
+    assert "[passport number]" in record.getMessage()
+    assert "E12345678" not in record.getMessage() and "Ada" not in record.getMessage()
+
+
+# --- groups, staff, start-up ---------------------------------------------------------------------
+
+
+async def test_groups_are_answered_only_when_addressed(fake: FakeBotApi, bot: Application) -> None:
+    ada = fake.user("Ada")
+    group = fake.group()
+    fake.push(
+        fake.group_message(ada, group, "how do I renew my gold card?", mention=False),
+        fake.message(ada, "/help@another_bot", chat=group),
+    )
+    # One user's updates are handled in order: these come after the two above.
+    welcome, help_text = await say(fake, fake.command(ada, "help", chat=group), count=2)
+    (answer,) = await say(fake, fake.group_message(ada, group, "how do I renew my gold card?"))
+
+    assert len(fake.calls_to("sendMessage", chat_id=group["id"])) == 3
+    assert text_of(welcome).startswith("Hi! 👋")
+    assert text_of(help_text).startswith("What I can do")
+    assert "renew" in text_of(answer).lower()
+
+
+async def test_staff_get_deep_links_and_others_an_unknown_command(
+    fake: FakeBotApi, bot: Application
+) -> None:
+    staff = fake.user("Staff", id=STAFF_ID)
+    ada = fake.user("Ada")
+    await say(fake, fake.command(ada, "start"))
+
+    (found,) = await say(fake, fake.command(staff, "link", "renew gold card"))
+    (refused,) = await say(fake, fake.command(ada, "link", "renew"))
+    (usage,) = await say(fake, fake.command(staff, "link"))
+
+    found_text = text_of(found)
+    assert found_text.startswith("Deep links for “renew gold card”")
+    assert "https://t.me/goldcard_test_bot?start=t_renewal-how" in found_text
+    assert "?start=g_renew_" in found_text
+    assert "don't know the command /link" in text_of(refused)
+    assert text_of(usage).startswith("Usage: /link")
+
+
+async def test_start_up_publishes_commands_and_descriptions_per_language(
+    fake: FakeBotApi, bot: Application
+) -> None:
+    default = fake.commands[('{"type": "default"}', "")]
+    chinese = fake.commands[('{"type": "default"}', "zh")]
+
+    assert default == [{"command": c, "description": d} for c, d in command_menu("en")]
+    assert chinese == [{"command": c, "description": d} for c, d in command_menu("zh")]
+    assert fake.descriptions == {"": description("en"), "zh": description("zh")}
+    assert fake.short_descriptions == {"": short_description("en"), "zh": short_description("zh")}
+    assert "/start" not in description("en") and "Answer questions" in description("en")
+    assert short_description("zh").startswith("我是")
+
+
+# --- webhook -------------------------------------------------------------------------------------
+
+
+async def test_webhook_takes_the_right_secret_and_refuses_a_wrong_one(
+    fake: FakeBotApi, application: Application
+) -> None:
+    ada = fake.user("Ada")
+    async with webhook(application, secret_token="the-right-secret"):
+        accepted = await fake.post_update(fake.command(ada, "start"))
+        reply = await fake.wait_for("sendMessage", chat_id=ada["id"])
+        refused = await fake.post_update(fake.command(ada, "help"), secret_token="wrong")
+        unsigned = await fake.post_update(fake.command(ada, "help"), secret_token=None)
+
+    assert (accepted, refused, unsigned) == (200, 403, 403)
+    assert text_of(reply).startswith("Hi! 👋")
+    assert len(fake.calls_to("sendMessage")) == 1
+
+
+# --- sending -----------------------------------------------------------------------------------
+
+
+async def test_long_replies_are_split_at_paragraphs_with_buttons_last(
+    fake: FakeBotApi, application: Application
+) -> None:
+    ada = fake.user("Ada")
+    paragraphs = [f"<b>Part {n}</b> " + "金卡 renewal " * 150 for n in range(1, 6)]
+    reply = Reply("\n\n".join(paragraphs), ((Button("☰ Main menu", data="1:m"),),))
+
+    async with application:
+        await send_replies(application.bot, ada["id"], [reply])
+
+    sent = fake.calls_to("sendMessage", chat_id=ada["id"])
+    assert len(sent) > 1 and all(c.ok for c in sent)
+    assert all(utf16_len(c.result["text"]) <= 4096 for c in sent)
+    assert [c.result["text"].startswith("Part ") for c in sent] == [True] * len(sent)
+    assert [bool(c.get("reply_markup")) for c in sent] == [False] * (len(sent) - 1) + [True]
+    joined = " ".join(c.result["text"] for c in sent)
+    assert joined.split() == parse_html(reply.text)[0].split()
+
+
+async def test_a_document_with_a_long_text_comes_after_it(
+    fake: FakeBotApi, application: Application
+) -> None:
+    ada = fake.user("Ada")
+    reply = Reply("x " * 700, document=Document("d.ics", b"BEGIN:VCALENDAR\r\n"))
+
+    async with application:
+        await send_replies(application.bot, ada["id"], [reply])
+
+    assert [c.method for c in fake.calls if c.method in SENT] == ["sendMessage", "sendDocument"]
+
+
+def test_split_html_closes_and_reopens_tags_at_a_cut() -> None:
+    link = '<a href="https://gold-card.nat.gov.tw">'
+    text = "<b>" + "金" * 5000 + "</b>\n" + link + "a " * 50 + "</a>"
+
+    chunks = split_html(text, limit=4096)
+
+    assert len(chunks) == 2
+    assert all(utf16_len(c) <= 4096 for c in chunks)
+    assert chunks[0].startswith("<b>") and chunks[0].endswith("</b>")
+    assert chunks[1].startswith("<b>") and f"</b>\n{link}" in chunks[1]
+    plain = ["".join(parse_html(c)[0].split()) for c in chunks]  # parse_html: balanced tags
+    assert "".join(plain) == "".join(parse_html(text)[0].split())
+
+
+def test_split_html_prefers_paragraphs_then_lines_then_words() -> None:
+    assert split_html("one\n\ntwo three", limit=9) == ["one", "two three"]
+    assert split_html("one two\nthree", limit=9) == ["one two", "three"]
+    assert split_html("one two three", limit=9) == ["one two", "three"]
+    assert split_html("short") == ["short"]
+    assert split_html("   ") == []
+
+
+# --- settings and the command line ---------------------------------------------------------------
+
+
+def test_token_and_api_address_checks() -> None:
+    assert api_urls("http://127.0.0.1:8081/bot") == (
+        "http://127.0.0.1:8081/bot",
+        "http://127.0.0.1:8081/file/bot",
+    )
+    assert api_urls("http://127.0.0.1:8081/") == (
+        "http://127.0.0.1:8081/bot",
+        "http://127.0.0.1:8081/file/bot",
+    )
+    with pytest.raises(SetupError, match="not set"):
+        bot_token(Settings.from_mapping({}))
+    with pytest.raises(SetupError, match="malformed") as raised:
+        bot_token(Settings.from_mapping({"BOT_TOKEN": "123:secret-ish"}))
+    assert "secret-ish" not in str(raised.value)
+
+
+def _run_cli(*args: str, **environ: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("BOT_TOKEN", "WEBHOOK_SECRET")}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**env, **environ},
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("command", "environ", "expected"),
+    [
+        (["run"], {"BOT_TOKEN": ""}, "error: BOT_TOKEN is not set"),
+        (["run"], {"BOT_TOKEN": "12345:not-a-real-token"}, "error: BOT_TOKEN is malformed"),
+        (["webhook"], {"BOT_TOKEN": "1" * 9 + ":" + "a" * 35}, "error: WEBHOOK_URL must be set"),
+    ],
+)
+def test_a_bad_setting_is_one_line_not_a_traceback(
+    command: list[str], environ: dict[str, str], expected: str
+) -> None:
+    done = _run_cli(*command, **environ)
+
+    assert done.returncode == 2
+    assert done.stderr.startswith(expected)
+    assert done.stderr.count("\n") == 1
+    assert "not-a-real-token" not in done.stderr
+
+
+def test_links_lists_every_deep_link_with_its_titles(knowledge) -> None:
+    done = _run_cli("links", "--bot-username", "@goldcard_bot")
+
+    rows = [line.split("\t") for line in done.stdout.splitlines()]
+    targets = list(links.all_targets(knowledge))
+    assert done.returncode == 0
+    assert len(rows) == len(targets)
+    assert rows[0] == [
+        links.deep_link("goldcard_bot", targets[0]),
+        links.title(targets[0], knowledge, "en"),
+        links.title(targets[0], knowledge, "zh"),
+    ]
+    for url, *_ in rows:
+        payload = url.removeprefix("https://t.me/goldcard_bot?start=")
+        target = links.parse_payload(payload)
+        assert target is not None and links.exists(target, knowledge), url
+
+
+async def test_main_polls_when_a_token_is_set(fake: FakeBotApi, tmp_path) -> None:
+    """`python -m bot main` (what `make run` starts) as a process, against the fake."""
+    env = {k: v for k, v in os.environ.items() if k not in ("STAFF_IDS", "WEBHOOK_URL")}
+    env |= {
+        "BOT_TOKEN": fake.token,
+        "TELEGRAM_API_BASE_URL": fake.base_url,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.sqlite3'}",
+        "LOG_LEVEL": "WARNING",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "main", cwd=ROOT, env=env, stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        assert await fake.wait_until(lambda: fake.long_polling, timeout=20), "never polled"
+        ada = fake.user("Ada")
+        (welcome,) = await say(fake, fake.command(ada, "start"))
+        process.send_signal(2)  # Ctrl-C: PTB stops polling and shuts down cleanly
+        _, stderr = await asyncio.wait_for(process.communicate(), 20)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert text_of(welcome).startswith("Hi! 👋")
+    assert process.returncode == 0, stderr.decode()
+    assert fake.descriptions  # post_init ran in the real run_polling
+
+
+async def _eventually(condition: Callable[[], Any], timeout: float = 5.0) -> Any:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        if value := await asyncio.to_thread(condition):
+            return value
+        await asyncio.sleep(0.05)
+    return None
