@@ -50,9 +50,8 @@ async def fake() -> AsyncIterator[FakeBotApi]:
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db(request: pytest.FixtureRequest, tmp_path) -> Iterator[Database]:
-    """A migrated, empty database: a SQLite file (in memory, one shared connection would
-    serialise the bot's worker threads, and a test reading it meanwhile would collide), or the
-    session's PostgreSQL schema."""
+    """A migrated, empty database: a SQLite file (a test reads it while the bot writes, which
+    one shared in-memory connection cannot do), or the session's PostgreSQL schema."""
     if request.param == "sqlite":
         sqlite = create_db_engine(f"sqlite:///{tmp_path / 'bot.sqlite3'}")
         migrate(sqlite)

@@ -13,7 +13,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import Engine as Database
-from sqlalchemy.pool import StaticPool
 from telegram import BotCommand, Update
 from telegram.constants import BotDescriptionLimit
 from telegram.error import TelegramError
@@ -105,8 +104,9 @@ def build_application(
     builder = (
         ApplicationBuilder()
         .token(token)
-        .concurrent_updates(PerUserUpdates(_concurrency(db)))
+        .concurrent_updates(PerUserUpdates(MAX_CONCURRENT_UPDATES))
         .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
     )
     if settings.telegram_api_base_url:
         base_url, base_file_url = api_urls(settings.telegram_api_base_url)
@@ -114,14 +114,9 @@ def build_application(
     if rate_limit:
         builder = builder.rate_limiter(rate_limiter())
     application = builder.build()
-    application.bot_data[DESK_KEY] = Desk(db, engine, settings.staff_ids)
+    application.bot_data[DESK_KEY] = Desk.over(db, engine, settings.staff_ids)
     add_handlers(application, staff_ids=settings.staff_ids)
     return application
-
-
-def _concurrency(db: Database) -> int:
-    # An in-memory SQLite database is one shared connection: one transaction at a time.
-    return 1 if isinstance(db.pool, StaticPool) else MAX_CONCURRENT_UPDATES
 
 
 def add_handlers(application: Application, *, staff_ids: frozenset[int]) -> None:  # type: ignore[type-arg]
@@ -227,6 +222,10 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
         await publish_profile(application)
     except TelegramError as exc:  # the bot answers fine without; try again at the next start
         log.warning("could not publish the bot's profile: %s", exc)
+
+
+async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+    application.bot_data[DESK_KEY].close()
 
 
 # --- running -----------------------------------------------------------------------------------

@@ -1,13 +1,19 @@
 """What the handlers share: the database, the engine and the staff, kept in `bot_data`.
 
 The database is synchronous (SQLAlchemy); each unit of work runs in a worker thread so the event
-loop keeps serving other users meanwhile.
+loop keeps serving other users meanwhile. SQLite takes one writer at a time and makes the others
+sleep and poll for its lock, so its work goes to one thread, in turn; PostgreSQL locks only the
+user's row, so its work runs on the default thread pool side by side.
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+import functools
+from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TypeVar
 
 from sqlalchemy import Engine as Database
 from sqlmodel import Session
@@ -18,6 +24,7 @@ from bot.dates import taipei_today
 from bot.dialogue import Engine, Event, Reply
 
 DESK_KEY = "desk"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -25,21 +32,37 @@ class Desk:
     db: Database
     engine: Engine
     staff_ids: frozenset[int] = frozenset()
+    executor: Executor | None = field(default=None, compare=False)  # None: the default pool
+
+    @classmethod
+    def over(cls, db: Database, engine: Engine, staff_ids: frozenset[int] = frozenset()) -> Desk:
+        """A desk whose database work runs where `db` handles it best (see above)."""
+        single = ThreadPoolExecutor(1, "sqlite") if db.dialect.name == "sqlite" else None
+        return cls(db, engine, staff_ids, single)
 
     async def converse(self, user_id: int, event: Event) -> list[Reply]:
         """Handle one event of one user in the database (see `storage.converse`)."""
-        return await asyncio.to_thread(
-            storage.converse,
-            self.db,
-            self.engine,
-            user_id=user_id,
-            event=event,
-            today=taipei_today(),
+        return await self._in_thread(
+            functools.partial(
+                storage.converse,
+                self.db,
+                self.engine,
+                user_id=user_id,
+                event=event,
+                today=taipei_today(),
+            )
         )
 
     async def deactivate(self, user_id: int) -> None:
         """The user blocked the bot: mark them inactive (writing again reactivates them)."""
-        await asyncio.to_thread(self._deactivate, user_id)
+        await self._in_thread(functools.partial(self._deactivate, user_id))
+
+    def close(self) -> None:
+        if self.executor is not None:
+            self.executor.shutdown(wait=False)
+
+    async def _in_thread(self, work: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.executor, work)
 
     def _deactivate(self, user_id: int) -> None:
         with Session(self.db) as session:
