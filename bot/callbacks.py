@@ -196,6 +196,43 @@ class Forget(Action):
     confirmed: bool
 
 
+@dataclass(frozen=True)
+class RemindMe(Action):
+    """Turn on reminders for a saved date; the button carries the date it was offered for."""
+
+    tag = "r"
+    kind: str
+    given: date
+    abroad: bool  # supplement: the documents come from abroad (also remind before final_due)
+
+
+@dataclass(frozen=True)
+class ReminderList(Action):
+    tag = "rl"
+
+
+@dataclass(frozen=True)
+class CancelReminder(Action):
+    """Cancel one scheduled reminder: the kind's `rule`-th rule (1-based, `bot.schedule.RULES`)."""
+
+    tag = "rx"
+    kind: str
+    rule: int
+
+
+@dataclass(frozen=True)
+class CancelAllReminders(Action):
+    tag = "ra"
+
+
+@dataclass(frozen=True)
+class StopReminders(Action):
+    """On a reminder, "Done — stop these reminders": cancel the rest of that kind's reminders."""
+
+    tag = "rs"
+    kind: str
+
+
 # --- encoding ------------------------------------------------------------------------------
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")

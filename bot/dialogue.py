@@ -4,9 +4,9 @@ Pure: no Telegram, no database, no clock (`today` comes in). The Telegram adapte
 translate events and replies; `bot.storage` loads the state, stores the new one and applies the
 effects in one transaction. Replies are Telegram HTML rendered from `bot/templates/`.
 
-State carries what the user chose to keep (language, guide place and profile, saved dates), so the
-engine can show and change it; effects are the side effects outside the user's own state (logs for
-the help desk, forgetting the user).
+State carries what the user chose to keep (language, guide place and profile, saved dates and their
+scheduled reminders), so the engine can show and change it; effects are the side effects outside
+the user's own state (logs for the help desk, forgetting the user).
 """
 
 from __future__ import annotations
@@ -18,13 +18,22 @@ from datetime import date, datetime, time
 from typing import Literal
 
 from bot import callbacks as cb
-from bot import deadlines, guides, links
-from bot.dates import EXAMPLE_EN, EXAMPLE_ZH, TAIPEI, DateInputError, format_full_date, read_date
+from bot import deadlines, guides, links, schedule
+from bot.dates import (
+    EXAMPLE_EN,
+    EXAMPLE_ZH,
+    TAIPEI,
+    DateInputError,
+    format_date_and_distance,
+    format_full_date,
+    read_date,
+)
 from bot.deadline_output import deadlines_ics, summary_text
 from bot.i18n import lang_of, render, translations
 from bot.knowledge import FaqEntry, Knowledge
 from bot.matching import Matcher
 from bot.redact import redact
+from bot.schedule import Reminder
 from bot.textnorm import CJK_RUN, Lang, detect_lang, normalize
 
 CONTACT_TOPIC = "contact-help-desk"
@@ -135,6 +144,7 @@ class State:
         question: the last question asked, redacted, for "None of these" and 👎 feedback.
         topic: the topic that answered `question`, if one did.
         saved: saved dates, in `deadlines.KINDS` order.
+        reminders: the reminders of saved dates still to be sent, soonest first.
     """
 
     lang: Lang | None = None
@@ -146,6 +156,7 @@ class State:
     question: str | None = None
     topic: str | None = None
     saved: tuple[SavedDate, ...] = ()
+    reminders: tuple[Reminder, ...] = ()
 
 
 # --- effects -----------------------------------------------------------------------------------
@@ -187,6 +198,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("help", N_("What I can do")),
     ("guides", N_("Step-by-step guides")),
     ("deadlines", N_("My deadlines")),
+    ("reminders", N_("My reminders")),
     ("language", N_("中文 / English")),
     ("cancel", N_("Leave what you are doing")),
     ("mydata", N_("What I store about you")),
@@ -229,6 +241,12 @@ class _Turn:
     lang: Lang
     today: date
     effects: list[Effect] = field(default_factory=list)
+    now: datetime | None = None  # the moment of the event; None: the start of `today`
+
+    @property
+    def moment(self) -> datetime:
+        """When this event happens: reminders at or before it are in the past."""
+        return self.now or datetime.combine(self.today, time(), tzinfo=TAIPEI)
 
     def gettext(self, message: str, **params: object) -> str:
         text = translations(self.lang).gettext(message)
@@ -239,7 +257,7 @@ class _Turn:
 
     def in_lang(self, lang: Lang) -> _Turn:
         """The same turn answered in another language (a question written in it)."""
-        other = _Turn(self.state, lang, self.today)
+        other = _Turn(self.state, lang, self.today, now=self.now)
         other.effects = self.effects
         return other
 
@@ -274,6 +292,11 @@ class Engine:
             cb.CalendarFile: self._calendar_file,
             cb.SavedCalendarFile: self._saved_calendar_file,
             cb.DeleteDeadline: self._delete_deadline,
+            cb.RemindMe: self._remind_me,
+            cb.ReminderList: lambda t, s, a: ([self._my_reminders(t, s, edit=True)], s),
+            cb.CancelReminder: self._cancel_reminder,
+            cb.CancelAllReminders: self._cancel_all_reminders,
+            cb.StopReminders: self._stop_reminders,
             cb.ForgetAsk: lambda t, s, a: self._forget_ask(t, s),
             cb.Forget: self._forget,
         }
@@ -282,6 +305,7 @@ class Engine:
             "menu": lambda t, s, arg: ([self._menu(t, s)], s),
             "guides": lambda t, s, arg: ([self._guide_list(t, s)], s),
             "deadlines": lambda t, s, arg: ([self._my_deadlines(t, s)], s),
+            "reminders": lambda t, s, arg: ([self._my_reminders(t, s)], s),
             "language": lambda t, s, arg: ([self._language_menu(t)], s),
             "settings": lambda t, s, arg: ([self._language_menu(t)], s),
             "contact": lambda t, s, arg: ([self._answer(t, s, CONTACT_TOPIC)], s),
@@ -292,10 +316,14 @@ class Engine:
         }
 
     def handle(
-        self, event: Event, state: State, *, today: date
+        self, event: Event, state: State, *, today: date, now: datetime | None = None
     ) -> tuple[list[Reply], State, list[Effect]]:
-        """Answer one event: the replies to send, the user's new state, the side effects."""
-        turn = _Turn(state, state.lang or lang_of(event.language), today)
+        """Answer one event: the replies to send, the user's new state, the side effects.
+
+        `now` (timezone-aware) decides which reminders are already past when a date is saved;
+        without it, the start of `today` in Taipei.
+        """
+        turn = _Turn(state, state.lang or lang_of(event.language), today, now=now)
         if event.kind == "command" and _command_name(event.text) == "start":
             event = Event.start(event.arg.strip(), language=event.language)
         current = replace(state, since=state.since or today)
@@ -760,6 +788,8 @@ class Engine:
             rows.append(
                 (turn.button("📅 Calendar file with all of them", cb.SavedCalendarFile()),)
             )
+            if state.reminders:
+                rows.append((turn.button("🔔 My reminders", cb.ReminderList()),))
             rows += [
                 (
                     turn.button(
@@ -854,11 +884,23 @@ class Engine:
     def _save_deadline(self, turn: _Turn, state: State, action: cb.SaveDeadline) -> Outcome:
         if not _computable(action.kind, action.profile):
             return [self._expired(turn, state)], state
-        kept = {s.kind: s for s in state.saved} | {
-            action.kind: SavedDate(action.kind, action.given, action.profile)
-        }
+        saved_date = SavedDate(action.kind, action.given, action.profile)
+        kept = {s.kind: s for s in state.saved} | {action.kind: saved_date}
         saved = tuple(kept[k] for k in deadlines.KINDS if k in kept)
         new_state = replace(state, saved=saved)
+        rows: list[tuple[Button, ...]] = []
+        note = ""
+        had = [r for r in state.reminders if r.kind == action.kind]
+        if had:  # a date saved again takes its reminders along: the old schedule goes
+            abroad = any(schedule.is_abroad_only(r) for r in had)
+            new_state = self._with_reminders(turn, new_state, saved_date, abroad=abroad)
+            note = (
+                turn.gettext("🔔 Your reminders now follow this date: see /reminders.")
+                if any(r.kind == action.kind for r in new_state.reminders)
+                else turn.gettext("🔔 No reminder day of this date is ahead: none are scheduled.")
+            )
+        else:
+            rows += self._remind_rows(turn, saved_date)
         kind = deadlines.KINDS[action.kind]
         text = render(
             "saved.html",
@@ -866,9 +908,10 @@ class Engine:
             title=kind.title[turn.lang],
             label=kind.given_label[turn.lang],
             given=format_full_date(action.given, turn.lang),
+            note=note,
         )
-        rows = ((turn.button("📅 My deadlines", cb.MyDeadlines()), *self._menu_row(turn)),)
-        return [Reply(text, rows)], new_state
+        rows.append((turn.button("📅 My deadlines", cb.MyDeadlines()), *self._menu_row(turn)))
+        return [Reply(text, tuple(rows))], new_state
 
     def _calendar_file(self, turn: _Turn, state: State, action: cb.CalendarFile) -> Outcome:
         if not _computable(action.kind, action.profile):
@@ -895,10 +938,161 @@ class Engine:
         if action.kind not in {s.kind for s in state.saved}:
             return [self._my_deadlines(turn, state, edit=True)], state
         new_state = replace(state, saved=tuple(s for s in state.saved if s.kind != action.kind))
+        new_state = _reminders_replaced(new_state, action.kind, ())  # they remind of it no more
         note = turn.gettext(
             "Removed: %(kind)s.", kind=deadlines.KINDS[action.kind].title[turn.lang]
         )
         return [self._my_deadlines(turn, new_state, edit=True, note=note)], new_state
+
+    # --- reminders -------------------------------------------------------------------------
+
+    def _remind_rows(self, turn: _Turn, saved: SavedDate) -> list[tuple[Button, ...]]:
+        """The "Remind me" button of a saved date with reminder days ahead; a supplement gets a
+        second one that also reminds before the final deadline for documents from abroad."""
+        rows: list[tuple[Button, ...]] = []
+        for abroad in (False, True) if schedule.has_abroad_choice(saved.kind) else (False,):
+            planned = schedule.schedule(saved.kind, saved.given, now=turn.moment, abroad=abroad)
+            if not planned or (abroad and all(not schedule.is_abroad_only(r) for r in planned)):
+                continue
+            label = N_("🔔 Remind me (documents from abroad)") if abroad else N_("🔔 Remind me")
+            rows.append((turn.button(label, cb.RemindMe(saved.kind, saved.given, abroad)),))
+        return rows
+
+    def _with_reminders(
+        self, turn: _Turn, state: State, saved: SavedDate, *, abroad: bool
+    ) -> State:
+        """`state` with the reminders of `saved`'s kind replaced by a schedule of `saved`."""
+        planned = schedule.schedule(
+            saved.kind, saved.given, now=turn.moment, lang=turn.lang, abroad=abroad
+        )
+        return _reminders_replaced(state, saved.kind, planned)
+
+    def _remind_me(self, turn: _Turn, state: State, action: cb.RemindMe) -> Outcome:
+        saved = next((s for s in state.saved if s.kind == action.kind), None)
+        if (
+            saved is None
+            or saved.given != action.given  # a button of a date since replaced or removed
+            or not schedule.remindable(action.kind)
+            or (action.abroad and not schedule.has_abroad_choice(action.kind))
+        ):
+            return [self._expired(turn, state)], state
+        new_state = self._with_reminders(turn, state, saved, abroad=action.abroad)
+        kind = deadlines.KINDS[action.kind]
+        planned = [
+            (self._send_day(turn, r), kind.output(r.key).label[turn.lang])
+            for r in new_state.reminders
+            if r.kind == action.kind
+        ]
+        text = render("reminders_on.html", turn.lang, title=kind.title[turn.lang], planned=planned)
+        rows = ((turn.button("🔔 My reminders", cb.ReminderList()), *self._menu_row(turn)),)
+        return [Reply(text, rows)], new_state
+
+    def _my_reminders(
+        self, turn: _Turn, state: State, *, edit: bool = False, note: str = ""
+    ) -> Reply:
+        listed = [
+            (
+                self._send_day(turn, r),
+                deadlines.KINDS[r.kind].title[turn.lang],
+                deadlines.KINDS[r.kind].output(r.key).label[turn.lang],
+                format_full_date(r.due, turn.lang),
+            )
+            for r in state.reminders
+        ]
+        text = render("my_reminders.html", turn.lang, reminders=listed, note=note)
+        rows = [
+            (
+                turn.button(
+                    "✖️ Cancel %(day)s: %(label)s",
+                    cb.CancelReminder(r.kind, schedule.rule_number(r)),
+                    day=_send_date(r).isoformat(),
+                    label=deadlines.KINDS[r.kind].output(r.key).label[turn.lang],
+                ),
+            )
+            for r in state.reminders
+        ]
+        if len(state.reminders) > 1:
+            rows.append((turn.button("✖️ Cancel all reminders", cb.CancelAllReminders()),))
+        if not state.reminders:
+            rows.append((turn.button("📅 My deadlines", cb.MyDeadlines()),))
+        rows.append(self._menu_row(turn))
+        return Reply(text, tuple(rows), edit=edit)
+
+    def _send_day(self, turn: _Turn, reminder: Reminder) -> str:
+        return format_date_and_distance(_send_date(reminder), turn.lang, today=turn.today)
+
+    def _cancel_reminder(self, turn: _Turn, state: State, action: cb.CancelReminder) -> Outcome:
+        rules = schedule.RULES.get(action.kind, ())
+        if not 1 <= action.rule <= len(rules):
+            return [self._expired(turn, state)], state
+        rule = rules[action.rule - 1]
+        slot = (action.kind, rule.key, rule.days_before)
+        cancelled = next((r for r in state.reminders if r.slot == slot), None)
+        if cancelled is None:  # sent meanwhile, or cancelled from another message
+            note = turn.gettext("That reminder is no longer scheduled.")
+            return [self._my_reminders(turn, state, edit=True, note=note)], state
+        new_state = replace(state, reminders=tuple(r for r in state.reminders if r.slot != slot))
+        note = turn.gettext(
+            "Cancelled the reminder of %(day)s: %(label)s.",
+            day=format_full_date(_send_date(cancelled), turn.lang),
+            label=deadlines.KINDS[action.kind].output(rule.key).label[turn.lang],
+        )
+        return [self._my_reminders(turn, new_state, edit=True, note=note)], new_state
+
+    def _cancel_all_reminders(
+        self, turn: _Turn, state: State, action: cb.CancelAllReminders
+    ) -> Outcome:
+        note = (
+            turn.gettext("All your reminders are cancelled.")
+            if state.reminders
+            else turn.gettext("There were no reminders to cancel.")
+        )
+        new_state = replace(state, reminders=())
+        return [self._my_reminders(turn, new_state, edit=True, note=note)], new_state
+
+    def _stop_reminders(self, turn: _Turn, state: State, action: cb.StopReminders) -> Outcome:
+        if action.kind not in deadlines.KINDS:
+            return [self._expired(turn, state)], state
+        title = deadlines.KINDS[action.kind].title[turn.lang]
+        note = (
+            turn.gettext("✅ Done: no more reminders about %(title)s.", title=title)
+            if any(r.kind == action.kind for r in state.reminders)
+            else turn.gettext("There are no reminders about %(title)s left.", title=title)
+        )
+        new_state = _reminders_replaced(state, action.kind, ())
+        return [self._my_reminders(turn, new_state, note=note)], new_state
+
+    def reminder(
+        self, reminder: Reminder, lang: Lang, *, today: date, bot_username: str | None = None
+    ) -> Reply:
+        """The message a scheduled reminder sends (for the cron sender, `bot.reminders`): what is
+        due and when, what to do, the guide that shows how (a deep link to the bot when its
+        username is known, else a button) and "Done — stop these reminders"."""
+        turn = _Turn(State(), lang, today)
+        kind = deadlines.KINDS[reminder.kind]
+        label = kind.output(reminder.key)
+        guide_id, step = schedule.GUIDE_STEPS[reminder.kind]
+        guide = self.knowledge.guides[guide_id]
+        text = render(
+            "reminder.html",
+            lang,
+            title=kind.title[lang],
+            label=label.label[lang],
+            when=format_date_and_distance(reminder.due, lang, today=today),
+            about=label.about[lang],
+        )
+        guide_label = turn.gettext("📘 %(guide)s, step %(n)s", guide=guide.title[lang], n=step)
+        open_guide = (
+            Button(guide_label, url=links.deep_link(bot_username, links.GuideLink(guide_id, step)))
+            if bot_username
+            else Button(guide_label, data=cb.encode(cb.GuideOpen(guide_id, step)))
+        )
+        rows = (
+            (open_guide,),
+            (turn.button("✅ Done — stop these reminders", cb.StopReminders(reminder.kind)),),
+            (turn.button("🔔 My reminders", cb.ReminderList()), *self._menu_row(turn)),
+        )
+        return Reply(text, rows)
 
     # --- your data -----------------------------------------------------------------------------
 
@@ -926,6 +1120,7 @@ class Engine:
             profile=profile,
             question=state.question or "",
             saved=saved,
+            reminders=len(state.reminders),
         )
         rows = ((turn.button("🗑 Delete all my data", cb.ForgetAsk()),), self._menu_row(turn))
         return Reply(text, rows)
@@ -954,6 +1149,17 @@ class Engine:
 def _command_name(text: str) -> str:
     """`Start@GoldCardBot` -> `start`."""
     return text.strip().lstrip("/").split("@")[0].lower()
+
+
+def _send_date(reminder: Reminder) -> date:
+    return reminder.send_at.astimezone(TAIPEI).date()
+
+
+def _reminders_replaced(state: State, kind: str, reminders: Sequence[Reminder]) -> State:
+    """`state` with the reminders of `kind` replaced by `reminders` (soonest first)."""
+    kept = [r for r in state.reminders if r.kind != kind]
+    ordered = sorted([*kept, *reminders], key=lambda r: (r.send_at, r.slot))
+    return replace(state, reminders=tuple(ordered))
 
 
 def _awaited_date(state: State) -> tuple[str, str | None] | None:

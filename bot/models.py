@@ -1,8 +1,8 @@
 """The database tables (sqlmodel). Schema changes go through an Alembic migration in
 `bot/migrations/versions/`; `tests/test_storage.py` checks the migrations build exactly these.
 
-Privacy: a user is their Telegram id, language, conversation place and the dates they saved.
-Unanswered questions and feedback are kept without any user id, redacted.
+Privacy: a user is their Telegram id, language, conversation place, the dates they saved and the
+reminders of those dates. Unanswered questions and feedback are kept without any user id, redacted.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, ForeignKey, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, DateTime, ForeignKey, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 # Named constraints, so later migrations can alter them by name on every database.
@@ -82,6 +82,36 @@ class SavedDate(SQLModel, table=True):
     given_on: date
     profile: str | None = Field(default=None, max_length=20)
     saved_at: datetime = _when()
+
+
+class Reminder(SQLModel, table=True):
+    """One reminder of a saved deadline, and where the cron sender (`bot.reminders`) is with it.
+
+    `status` is "scheduled" until the reminder is sent, skipped, failed for good, or cancelled.
+    A sender claims a scheduled reminder by setting `claimed_by` and a lease (`lease_until`); an
+    unexpired lease keeps other senders off it, an expired one (a sender killed mid-run) lets the
+    next run take it. `attempts` counts claims, so a reminder that keeps failing is given up.
+    """
+
+    __tablename__ = "reminders"
+    # The sender's query: scheduled reminders due at or before now.
+    __table_args__ = (Index("ix_reminders_status_send_at", "status", "send_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = _user_id(index=True)
+    kind: str = Field(max_length=20)
+    key: str = Field(max_length=40)  # the deadline among the kind's dates: "last_day_to_submit"
+    days_before: int
+    due_on: date  # the deadline itself
+    send_at: datetime = Field(sa_type=DateTime(timezone=True))
+    lang: str = Field(max_length=8)  # the chat's language when scheduled (a chosen one wins)
+    status: str = Field(default="scheduled", max_length=12)
+    attempts: int = 0
+    lease_until: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    claimed_by: str | None = Field(default=None, max_length=40)
+    last_error: str | None = Field(default=None, max_length=300)
+    sent_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    created_at: datetime = _when()
 
 
 class Feedback(SQLModel, table=True):

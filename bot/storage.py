@@ -7,14 +7,18 @@ database's write lock at BEGIN), so a second worker waits and then reads the fir
 The update also checks the version it read, and two first events of a new user race on the
 insert; the loser handles its event again from the fresh state. The engine is pure, so handling
 twice is harmless, and logs are written in the same transaction, so nothing is logged twice.
+
+Reminders: the engine schedules them in the state and the unit of work writes the difference; the
+cron sender (`bot.reminders`) claims due ones here, each claim a conditional update that exactly
+one sender wins, held by a lease (see "reminders" below).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
-from dataclasses import asdict
-from datetime import UTC, date, datetime
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +26,13 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, update
+from sqlalchemy import Connection, Engine, create_engine, event, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, delete, select
 
 from bot import dialogue, guides
-from bot.dates import TAIPEI
+from bot.dates import TAIPEI, taipei_today
 from bot.deadlines import KINDS
 from bot.dialogue import (
     Effect,
@@ -41,14 +45,19 @@ from bot.dialogue import (
     State,
 )
 from bot.models import ConversationState, Feedback, UnansweredQuestion, User, utcnow
+from bot.models import Reminder as ReminderRow
 from bot.models import SavedDate as SavedDateRow
 from bot.redact import redact
+from bot.schedule import Reminder
 
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 MAX_TEXT = 600  # stored question length (redaction labels can lengthen a 500-character question)
 ATTEMPTS = 10
+# A reminder's status (`bot.models.Reminder.status`).
+SCHEDULED, SENT, SKIPPED, FAILED, CANCELLED = "scheduled", "sent", "skipped", "failed", "cancelled"
+MAX_REASON = 300
 
 
 class ConcurrentUpdateError(RuntimeError):
@@ -145,17 +154,26 @@ def converse(
     user_id: int,
     event: Event,
     today: date,
+    now: datetime | None = None,
     attempts: int = ATTEMPTS,
 ) -> list[Reply]:
     """Handle one event of one user: load the state, run the engine, store the outcome.
 
+    `now` is the moment of the event (reminders before it are not scheduled); by default the
+    clock, or the start of `today` in Taipei when `today` is not the clock's day (a test or a
+    simulation names its own day).
+
     Raises:
         ConcurrentUpdateError: the user's state changed under us `attempts` times in a row.
     """
+    if now is None:
+        now = utcnow()
+        if taipei_today(now) != today:
+            now = datetime.combine(today, time(), tzinfo=TAIPEI)
     for _ in range(attempts):
         with Session(db) as session:
             state, version = load_state(session, user_id=user_id)
-            replies, new_state, effects = engine.handle(event, state, today=today)
+            replies, new_state, effects = engine.handle(event, state, today=today, now=now)
             try:
                 stored = store_state(
                     session, user_id=user_id, state=new_state, version=version, old=state
@@ -179,6 +197,11 @@ def load_state(session: Session, *, user_id: int) -> tuple[State, int | None]:
     conversation = session.get(ConversationState, user_id) or ConversationState(user_id=user_id)
     rows = session.exec(select(SavedDateRow).where(SavedDateRow.user_id == user_id)).all()
     by_kind = {row.kind: SavedDate(row.kind, row.given_on, row.profile) for row in rows}
+    scheduled = session.exec(
+        select(ReminderRow)
+        .where(ReminderRow.user_id == user_id, ReminderRow.status == SCHEDULED)
+        .order_by(ReminderRow.send_at, ReminderRow.id)  # type: ignore[arg-type]
+    ).all()
     state = State(
         lang="zh" if user.language == "zh" else "en" if user.language == "en" else None,
         since=_aware(user.created_at).astimezone(TAIPEI).date(),
@@ -191,6 +214,7 @@ def load_state(session: Session, *, user_id: int) -> tuple[State, int | None]:
         question=conversation.question,
         topic=conversation.topic,
         saved=tuple(by_kind[kind] for kind in KINDS if kind in by_kind),
+        reminders=tuple(_reminder(row) for row in scheduled),
     )
     return state, user.version
 
@@ -222,6 +246,7 @@ def store_state(
     conversation.updated_at = now
     session.add(conversation)
     _sync_saved_dates(session, user_id=user_id, old=old.saved, new=state.saved)
+    _sync_reminders(session, user_id=user_id, old=old.reminders, new=state.reminders)
     return True
 
 
@@ -244,6 +269,43 @@ def _sync_saved_dates(
             session.add(
                 SavedDateRow(
                     user_id=user_id, kind=kind, given_on=saved.given, profile=saved.profile
+                )
+            )
+
+
+def _sync_reminders(
+    session: Session, *, user_id: int, old: Iterable[Reminder], new: Iterable[Reminder]
+) -> None:
+    """Bring the user's scheduled reminders from `old` to `new`: a reminder cancelled, or moved
+    by a date saved again, is deleted while still scheduled; a new one is inserted.
+
+    A reminder the sender sent meanwhile is no longer scheduled, so it is left as sent; one it
+    is sending right now is deleted under it, and the sender's "sent" then changes nothing.
+    """
+    before, after = {r.slot: r for r in old}, {r.slot: r for r in new}
+    for slot, reminder in before.items():
+        if after.get(slot) != reminder:
+            kind, key, days_before = slot
+            session.exec(
+                delete(ReminderRow).where(
+                    ReminderRow.user_id == user_id,  # type: ignore[arg-type]
+                    ReminderRow.kind == kind,  # type: ignore[arg-type]
+                    ReminderRow.key == key,  # type: ignore[arg-type]
+                    ReminderRow.days_before == days_before,  # type: ignore[arg-type]
+                    ReminderRow.status == SCHEDULED,  # type: ignore[arg-type]
+                )
+            )
+    for slot, reminder in after.items():
+        if before.get(slot) != reminder:
+            session.add(
+                ReminderRow(
+                    user_id=user_id,
+                    kind=reminder.kind,
+                    key=reminder.key,
+                    days_before=reminder.days_before,
+                    due_on=reminder.due,
+                    send_at=reminder.send_at.astimezone(UTC),
+                    lang=reminder.lang,
                 )
             )
 
@@ -279,7 +341,7 @@ def record_feedback(
 
 def forget_user(session: Session, *, user_id: int) -> None:
     """Delete every row about the user (the logs hold no user id)."""
-    for table in (SavedDateRow, ConversationState):
+    for table in (ReminderRow, SavedDateRow, ConversationState):
         session.exec(delete(table).where(table.user_id == user_id))  # type: ignore[arg-type]
     session.exec(delete(User).where(User.id == user_id))  # type: ignore[arg-type]
 
@@ -299,6 +361,196 @@ def unanswered_questions(session: Session, *, limit: int = 100) -> list[Unanswer
         .limit(limit)
     )
     return list(session.exec(statement).all())
+
+
+# --- reminders: the cron sender's side ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DueReminder:
+    """A due reminder as a sender claimed it (or, in a dry run, would): what to send to whom.
+
+    `reminder.lang` is the language to send in: the user's chosen one, else the one the chat
+    was in when the reminder was scheduled.
+    """
+
+    id: int
+    user_id: int
+    reminder: Reminder
+    attempts: int  # claims so far, this one included
+    active: bool  # False: the user blocked the bot
+
+
+def _due_now(now: datetime) -> tuple[Any, ...]:
+    """Scheduled, due at or before `now`, and not held by a sender's unexpired lease."""
+    return (
+        ReminderRow.status == SCHEDULED,
+        ReminderRow.send_at <= now,  # type: ignore[operator]
+        or_(ReminderRow.lease_until.is_(None), ReminderRow.lease_until <= now),  # type: ignore[union-attr,operator]
+    )
+
+
+def claim_due_reminders(
+    db: Engine, *, now: datetime, lease: timedelta, claimant: str, limit: int
+) -> list[DueReminder]:
+    """Claim up to `limit` due reminders (soonest first) for `claimant`, until `now + lease`.
+
+    One conditional UPDATE that exactly one sender wins: on PostgreSQL the candidates are
+    locked with `FOR UPDATE SKIP LOCKED` (a concurrent sender takes the next ones instead of
+    waiting for these), and the UPDATE checks the conditions again on the rows it changes; on
+    SQLite the transaction holds the database's write lock from BEGIN. A sender killed before
+    sending leaves its claims to the next run once the lease has expired.
+    """
+    now = now.astimezone(UTC)
+    candidates = (
+        select(ReminderRow.id)
+        .where(*_due_now(now))
+        .order_by(ReminderRow.send_at, ReminderRow.id)  # type: ignore[arg-type]
+        .limit(limit)
+        .with_for_update(skip_locked=True)  # nothing on SQLite: its lock is the transaction's
+        .cte("candidates")
+    )
+    claim = (
+        update(ReminderRow)
+        .where(ReminderRow.id.in_(select(candidates.c.id)), *_due_now(now))  # type: ignore[union-attr]
+        .values(
+            claimed_by=claimant,
+            lease_until=now + lease,
+            attempts=ReminderRow.attempts + 1,
+        )
+        .returning(ReminderRow.id)  # type: ignore[arg-type]
+    )
+    with Session(db) as session:
+        ids = list(session.exec(claim).scalars())  # type: ignore[call-overload]
+        claimed = _with_users(session, ReminderRow.id.in_(ids)) if ids else []  # type: ignore[union-attr]
+        session.commit()
+    return claimed
+
+
+def due_reminders(db: Engine, *, now: datetime, limit: int | None = None) -> list[DueReminder]:
+    """The reminders a sender would claim at `now`, soonest first, claiming nothing (dry run)."""
+    with Session(db) as session:
+        return _with_users(session, *_due_now(now.astimezone(UTC)), limit=limit)
+
+
+def _with_users(session: Session, *conditions: Any, limit: int | None = None) -> list[DueReminder]:
+    statement = (
+        select(ReminderRow, User.active, User.language)
+        .join(User, User.id == ReminderRow.user_id)  # type: ignore[arg-type]
+        .where(*conditions)
+        .order_by(ReminderRow.send_at, ReminderRow.id)  # type: ignore[arg-type]
+        .limit(limit)
+    )
+    return [
+        DueReminder(
+            id=row.id or 0,
+            user_id=row.user_id,
+            reminder=_reminder(row, chosen=language),
+            attempts=row.attempts,
+            active=active,
+        )
+        for row, active, language in session.exec(statement)
+    ]
+
+
+def renew_leases(db: Engine, *, ids: Sequence[int], claimant: str, until: datetime) -> set[int]:
+    """Extend `claimant`'s leases of `ids` to `until`; the ids it still holds (scheduled)."""
+    if not ids:
+        return set()
+    statement = (
+        update(ReminderRow)
+        .where(
+            ReminderRow.id.in_(ids),  # type: ignore[union-attr]
+            ReminderRow.claimed_by == claimant,  # type: ignore[arg-type]
+            ReminderRow.status == SCHEDULED,  # type: ignore[arg-type]
+        )
+        .values(lease_until=until.astimezone(UTC))
+        .returning(ReminderRow.id)  # type: ignore[arg-type]
+    )
+    with Session(db) as session:
+        held = set(session.exec(statement).scalars())  # type: ignore[call-overload]
+        session.commit()
+    return held
+
+
+def finish_reminder(
+    db: Engine,
+    *,
+    reminder_id: int,
+    claimant: str,
+    status: str,
+    reason: str | None = None,
+    at: datetime | None = None,
+) -> bool:
+    """Record how a claimed reminder ended (sent, skipped, failed); False if `claimant` no
+    longer held it (the user cancelled it meanwhile, or another sender took it over)."""
+    values: dict[str, Any] = {"status": status, "lease_until": None, "last_error": _reason(reason)}
+    if status == SENT:
+        values["sent_at"] = (at or utcnow()).astimezone(UTC)
+    statement = (
+        update(ReminderRow)
+        .where(
+            ReminderRow.id == reminder_id,  # type: ignore[arg-type]
+            ReminderRow.claimed_by == claimant,  # type: ignore[arg-type]
+        )
+        .values(**values)
+    )
+    with Session(db) as session:
+        changed = session.exec(statement).rowcount  # type: ignore[call-overload]
+        session.commit()
+    return changed == 1
+
+
+def postpone_reminder(
+    db: Engine, *, reminder_id: int, claimant: str, reason: str, until: datetime
+) -> None:
+    """A send failed for a reason that may pass (timeout, network): keep it scheduled, leased
+    to nobody until `until`, so a later run tries again."""
+    statement = (
+        update(ReminderRow)
+        .where(
+            ReminderRow.id == reminder_id,  # type: ignore[arg-type]
+            ReminderRow.claimed_by == claimant,  # type: ignore[arg-type]
+            ReminderRow.status == SCHEDULED,  # type: ignore[arg-type]
+        )
+        .values(lease_until=until.astimezone(UTC), last_error=_reason(reason))
+    )
+    with Session(db) as session:
+        session.exec(statement)  # type: ignore[call-overload]
+        session.commit()
+
+
+def block_user(db: Engine, *, user_id: int, reason: str) -> int:
+    """Telegram says the user blocked the bot: mark them inactive and cancel every reminder
+    still scheduled for them; returns how many were cancelled."""
+    with Session(db) as session:
+        mark_inactive(session, user_id=user_id)
+        cancelled = session.exec(
+            update(ReminderRow)
+            .where(
+                ReminderRow.user_id == user_id,  # type: ignore[arg-type]
+                ReminderRow.status == SCHEDULED,  # type: ignore[arg-type]
+            )
+            .values(status=CANCELLED, lease_until=None, last_error=_reason(reason))
+        ).rowcount  # type: ignore[call-overload]
+        session.commit()
+    return cancelled
+
+
+def _reminder(row: ReminderRow, *, chosen: str | None = None) -> Reminder:
+    lang = chosen if chosen in ("zh", "en") else row.lang
+    return Reminder(
+        kind=row.kind,
+        key=row.key,
+        days_before=row.days_before,
+        due=row.due_on,
+        send_at=_aware(row.send_at),
+        lang="zh" if lang == "zh" else "en",
+    )
+
+
+def _reason(reason: str | None) -> str | None:
+    return reason[:MAX_REASON] if reason else None
 
 
 # --- helpers -----------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from bot import i18n
 from bot.dialogue import Engine, Event, State, command_menu
 from bot.i18n import LOCALES_DIR, babel_locale, lang_of, render, template_names, translations
 from bot.matching import MatchResult, Scored
+from bot.schedule import Reminder, send_time
 from tests.conftest import ROOT
 
 LOCALES = ("en", "zh_Hant_TW")
@@ -158,7 +159,12 @@ TOUR: list[Event] = [
     Event.button("1:ds:renewal:20270630"),
     Event.button("1:di:renewal:20270630"),
     Event.button("1:dl"),
+    Event.button("1:r:renewal:20270630:0"),
+    Event.command("reminders"),
+    Event.button("1:rx:renewal:2"),
     Event.command("mydata"),
+    Event.button("1:rs:renewal"),
+    Event.button("1:ra"),
     Event.command("forget"),
     Event.button("1:fg:1"),
     Event.button("1:dl"),
@@ -181,6 +187,11 @@ def test_every_template_renders_in_both_languages(knowledge, matcher, monkeypatc
     for event in TOUR:
         _, state, _ = engine.handle(event, state, today=date(2026, 11, 21))
         state = replace(state, lang=lang)  # forgetting resets it
+    engine.reminder(  # what the cron sender sends, outside a conversation
+        Reminder("renewal", "window_opens", 0, date(2027, 2, 28), send_time(date(2027, 2, 28))),
+        lang,
+        today=date(2027, 2, 28),
+    )
     assert {name for name, _ in rendered} == set(template_names())
     for name, text in rendered:
         assert text.strip(), name

@@ -187,7 +187,7 @@ def test_converse_stores_state_and_effects_and_forget_deletes_the_user(db, knowl
 class _Counter:
     """A stand-in engine that counts events in `question`, slowly, to provoke races."""
 
-    def handle(self, event, state, *, today):
+    def handle(self, event, state, *, today, now=None):
         count = int(state.question or 0)
         time.sleep(0.002)
         return [], replace(state, question=str(count + 1), since=today), []
@@ -238,7 +238,7 @@ def test_losing_the_new_user_race_every_time_gives_up_with_an_error(db):
     class Racer:
         """Creates the user in another session while the unit of work handles the event."""
 
-        def handle(self, event, state, *, today):
+        def handle(self, event, state, *, today, now=None):
             with Session(db) as other:
                 other.add(User(id=USER))
                 other.commit()
