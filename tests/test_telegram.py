@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -32,7 +33,7 @@ from bot.telegram.app import (
 )
 from bot.telegram.sending import send_replies, split_html, utf16_len
 from tests.conftest import ROOT
-from tests.fakebotapi import JSON, Call, FakeBotApi, parse_html, polling, webhook
+from tests.fakebotapi import JSON, Call, FakeBotApi, free_port, parse_html, polling, webhook
 
 STAFF_ID = 4_242_424
 
@@ -531,29 +532,86 @@ def test_links_lists_every_deep_link_with_its_titles(knowledge) -> None:
 
 async def test_main_polls_when_a_token_is_set(fake: FakeBotApi, tmp_path) -> None:
     """`python -m bot main` (what `make run` starts) as a process, against the fake."""
+    process = await _start_bot(fake, tmp_path, "main")
+    try:
+        assert await fake.wait_until(lambda: fake.long_polling, timeout=20), "never polled"
+        ada = fake.user("Ada")
+        (welcome,) = await say(fake, fake.command(ada, "start"))
+        stderr = await _interrupt(process)
+    finally:
+        await _kill(process)
+    assert text_of(welcome).startswith("Hi! 👋")
+    assert process.returncode == 0, stderr
+    assert fake.descriptions  # post_init ran in the real run_polling
+
+
+async def test_the_webhook_command_serves_updates(fake: FakeBotApi, tmp_path) -> None:
+    """`python -m bot webhook` (the Procfile's web) as a process: registers the webhook with its
+    secret, answers what Telegram posts, refuses what it does not sign."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/telegram-updates"
+    process = await _start_bot(
+        fake,
+        tmp_path,
+        "webhook",
+        "--port",
+        str(port),
+        "--listen",
+        "127.0.0.1",
+        WEBHOOK_URL=url,
+        WEBHOOK_SECRET="a-secret_0123",
+    )
+    try:
+        assert await fake.wait_until(lambda: fake.webhook.url == url, timeout=20), "no webhook"
+        ada = fake.user("Ada")
+        accepted = await _post_when_listening(fake, fake.command(ada, "start"))
+        reply = await fake.wait_for("sendMessage", chat_id=ada["id"])
+        refused = await fake.post_update(fake.command(ada, "help"), secret_token="wrong")
+        stderr = await _interrupt(process)
+    finally:
+        await _kill(process)
+    assert (accepted, refused) == (200, 403)
+    assert fake.webhook.secret_token == "a-secret_0123"
+    assert text_of(reply).startswith("Hi! 👋")
+    assert process.returncode == 0, stderr
+
+
+async def _start_bot(
+    fake: FakeBotApi, tmp_path, *args: str, **environ: str
+) -> asyncio.subprocess.Process:
     env = {k: v for k, v in os.environ.items() if k not in ("STAFF_IDS", "WEBHOOK_URL")}
     env |= {
         "BOT_TOKEN": fake.token,
         "TELEGRAM_API_BASE_URL": fake.base_url,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.sqlite3'}",
         "LOG_LEVEL": "WARNING",
+        **environ,
     }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "main", cwd=ROOT, env=env, stderr=asyncio.subprocess.PIPE
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", *args, cwd=ROOT, env=env, stderr=asyncio.subprocess.PIPE
     )
-    try:
-        assert await fake.wait_until(lambda: fake.long_polling, timeout=20), "never polled"
-        ada = fake.user("Ada")
-        (welcome,) = await say(fake, fake.command(ada, "start"))
-        process.send_signal(2)  # Ctrl-C: PTB stops polling and shuts down cleanly
-        _, stderr = await asyncio.wait_for(process.communicate(), 20)
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-    assert text_of(welcome).startswith("Hi! 👋")
-    assert process.returncode == 0, stderr.decode()
-    assert fake.descriptions  # post_init ran in the real run_polling
+
+
+async def _post_when_listening(fake: FakeBotApi, update: JSON) -> int:
+    """PTB registers the webhook just before its server accepts connections: retry briefly."""
+    for _ in range(50):
+        try:
+            return await fake.post_update(update)
+        except OSError:
+            await asyncio.sleep(0.1)
+    return await fake.post_update(update)
+
+
+async def _interrupt(process: asyncio.subprocess.Process) -> str:
+    process.send_signal(signal.SIGINT)  # Ctrl-C: PTB stops and shuts down cleanly
+    _, stderr = await asyncio.wait_for(process.communicate(), 20)
+    return stderr.decode()
+
+
+async def _kill(process: asyncio.subprocess.Process) -> None:
+    if process.returncode is None:
+        process.kill()
+        await process.wait()
 
 
 async def _eventually(condition: Callable[[], Any], timeout: float = 5.0) -> Any:

@@ -11,7 +11,7 @@ from contextlib import suppress
 
 from telegram import InlineQueryResultsButton, Message, MessageEntity, Update
 from telegram.constants import ChatType
-from telegram.error import Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes, filters
 
 from bot.dialogue import N_, Event, Reply
@@ -85,7 +85,8 @@ async def _converse(update: Update, context: Context, event: Event) -> None:
 async def button(update: Update, context: Context) -> None:
     """A button press: answered at once (the spinner stops), then navigation edits in place."""
     query = update.callback_query
-    await query.answer()
+    with suppress(BadRequest):  # too old to answer (a backlog after a restart): act on it still
+        await query.answer()
     event = Event.button(query.data or "", language=_language(update))
     replies = await desk(context).converse(query.from_user.id, event)
     chat_id = query.message.chat.id if query.message else query.from_user.id
@@ -102,7 +103,10 @@ async def inline_query(update: Update, context: Context) -> None:
     start_here = InlineQueryResultsButton(
         text=translations(lang).gettext(ASK_THE_BOT), start_parameter="inline"
     )
-    await query.answer(results, cache_time=INLINE_CACHE_SECONDS, button=start_here)
+    # Personal: the language (and so the results) can come from the user, not the query.
+    await query.answer(
+        results, cache_time=INLINE_CACHE_SECONDS, is_personal=True, button=start_here
+    )
 
 
 async def staff_link(update: Update, context: Context) -> None:
