@@ -219,7 +219,7 @@ def main() -> int:
     args = ap.parse_args()
     started = time.perf_counter()
     lines = asyncio.run(bench(args))
-    print(f"{args.users} users in a closed loop; {os.cpu_count()} CPUs; "
+    print(f"{args.users} user(s) in a closed loop; {os.cpu_count()} CPUs; "
           f"{time.perf_counter() - started:.0f} s in all")  # fmt: skip
     print("\n".join(lines))
     return 0

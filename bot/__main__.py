@@ -181,6 +181,7 @@ def _serve(*, webhook_port: int | None, listen: str = "0.0.0.0") -> int:
     from bot.redact import configure_logging
     from bot.storage import SchemaError
     from bot.telegram.app import (
+        QuietRefusedToken,
         SetupError,
         build_application,
         run_polling,
@@ -191,6 +192,7 @@ def _serve(*, webhook_port: int | None, listen: str = "0.0.0.0") -> int:
     settings = Settings()
     configure_logging(settings.log_level)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the token
+    logging.getLogger("telegram.ext").addFilter(QuietRefusedToken())
     try:
         if webhook_port is not None:
             webhook_settings(settings)  # fail before loading anything

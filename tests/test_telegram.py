@@ -512,6 +512,15 @@ def test_a_bad_setting_is_one_line_not_a_traceback(
     assert "not-a-real-token" not in done.stderr
 
 
+async def test_a_refused_token_is_one_line(fake: FakeBotApi, tmp_path) -> None:
+    process = await _start_bot(fake, tmp_path, "run", BOT_TOKEN="123456789:" + "x" * 35)
+    _, stderr = await asyncio.wait_for(process.communicate(), 30)
+
+    assert process.returncode == 2
+    assert stderr.decode().startswith("error: Telegram refused BOT_TOKEN")
+    assert stderr.decode().count("\n") == 1
+
+
 def test_links_lists_every_deep_link_with_its_titles(knowledge) -> None:
     done = _run_cli("links", "--bot-username", "@goldcard_bot")
 

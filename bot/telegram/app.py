@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import Engine as Database
 from telegram import BotCommand, Update
 from telegram.constants import BotDescriptionLimit
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -247,6 +247,13 @@ def webhook_settings(settings: Settings) -> tuple[str, str]:
 
 def _loopback(url: str) -> bool:
     return urlsplit(url).hostname in ("127.0.0.1", "localhost")  # a local Bot API server
+
+
+class QuietRefusedToken(logging.Filter):
+    """Drops PTB's traceback for a token Telegram refused; the command line says it in a line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], InvalidToken))
 
 
 def run_polling(application: Application) -> None:  # type: ignore[type-arg]
