@@ -48,12 +48,12 @@ async def start(update: Update, context: Context) -> None:
 
 async def command(update: Update, context: Context) -> None:
     """Any other command, for the engine (which answers unknown ones); not another bot's."""
-    message = update.effective_message
-    name, _, arg = message.text.removeprefix("/").partition(" ")
-    name, _, addressee = name.partition("@")
+    head, *rest = update.effective_message.text.removeprefix("/").split(maxsplit=1)
+    name, _, addressee = head.partition("@")
     if addressee and addressee.lower() != context.bot.username.lower():
         return
-    await _converse(update, context, Event.command(name, arg.strip(), language=_language(update)))
+    arg = rest[0].strip() if rest else ""
+    await _converse(update, context, Event.command(name, arg, language=_language(update)))
 
 
 async def text(update: Update, context: Context) -> None:
