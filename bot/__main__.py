@@ -266,6 +266,13 @@ def _cmd_console(args: argparse.Namespace) -> int:
     return console.run(payload=args.start)
 
 
+def _cmd_remind(args: argparse.Namespace) -> int:
+    """Send every deadline reminder due by now, once, then exit with a summary (cron)."""
+    from bot.reminders import run
+
+    return run(dry_run=args.dry_run, now=args.now, rate=args.rate)
+
+
 def _cmd_migrate(args: argparse.Namespace) -> int:
     """Upgrade the database (DATABASE_URL) to the latest migration."""
     from bot.config import Settings
@@ -296,6 +303,12 @@ def build_parser() -> argparse.ArgumentParser:
     console.add_argument("--start", default="", metavar="PAYLOAD", help="open a deep link")
     console.add_argument("--user", type=int, help="chat as another user id (default 0)")
     add("migrate", _cmd_migrate)
+    remind = add("remind", _cmd_remind)
+    remind.add_argument("--dry-run", action="store_true", help="list what is due; send nothing")
+    remind.add_argument("--now", metavar="ISO", help="the clock, e.g. 2027-02-28T10:00 "
+                        "(Asia/Taipei unless an offset is given); default: now")  # fmt: skip
+    remind.add_argument("--rate", type=float, metavar="N",
+                        help="messages a second (default: BROADCAST_RATE, else 25)")  # fmt: skip
     add("run", _cmd_run)
     webhook = add("webhook", _cmd_webhook)
     webhook.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 8443),

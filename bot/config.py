@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     # "123, 456" in the environment; NoDecode stops pydantic-settings expecting JSON.
     staff_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     log_level: str = "INFO"
+    # Messages a second the reminder sender stays under (Telegram allows ~30 for broadcasts).
+    broadcast_rate: float = 25.0
 
     @field_validator("staff_ids", mode="before")
     @classmethod

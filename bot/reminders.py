@@ -1,0 +1,415 @@
+"""The cron sender (`python -m bot remind`): every reminder due by now, sent once, paced under
+Telegram's broadcast limit, then a one-line summary.
+
+Exactly once, as far as a network allows: a batch of due reminders is claimed in one conditional
+update (`storage.claim_due_reminders`) under a lease, each is marked sent the moment Telegram
+accepts it, and only the sender holding the claim sends. A sender killed mid-run leaves its
+unsent claims to the next run once the lease expires; the one message that can go out twice is
+one Telegram accepted in the instant before the kill, before "sent" was written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import sys
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import Engine as Database
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
+from telegram.request import HTTPXRequest
+
+from bot import storage
+from bot.dates import TAIPEI, taipei_today
+from bot.dialogue import Engine, Keyboard
+from bot.models import utcnow
+from bot.storage import FAILED, SENT, SKIPPED, DueReminder
+
+log = logging.getLogger(__name__)
+
+DEFAULT_RATE = 25.0  # messages a second: under Telegram's ~30/s for broadcasts
+LEASE = timedelta(minutes=5)  # how long a claim keeps other senders off a reminder
+RETRY_DELAY = timedelta(minutes=1)  # a timed-out send waits at least this for its next run
+MAX_ATTEMPTS = 5  # claims of one reminder before a network failure marks it failed
+MAX_FLOOD_WAITS = 3  # RetryAfter waits for one message within a run
+CONCURRENCY = 8  # sends in flight: the rate needs a few when each takes ~100 ms
+BATCH_SECONDS = 10  # a claim takes what the rate sends in this long, far inside the lease
+
+
+@dataclass
+class Summary:
+    """What a run did; `retrying` counts reminders left for a later run after a network error."""
+
+    sent: int = 0
+    skipped: int = 0
+    failed: int = 0
+    retrying: int = 0
+
+    def line(self) -> str:
+        text = f"reminders: {self.sent} sent, {self.skipped} skipped, {self.failed} failed"
+        return text + (f", {self.retrying} to retry on a later run" if self.retrying else "")
+
+
+class Pacer:
+    """Starts sends at least 1/rate seconds apart, by the clock, so no second sees more than
+    `rate` of them; a flood wait from Telegram (`hold`) holds every send back."""
+
+    def __init__(self, rate: float, *, clock: Callable[[], float] = time.monotonic) -> None:
+        if rate <= 0:
+            raise ValueError(f"rate must be positive, not {rate}")
+        self.interval = 1 / rate
+        self._clock = clock
+        self._next = 0.0
+
+    async def wait(self) -> None:
+        """Return when the next send may start (several waiters each get their own turn)."""
+        while True:
+            now = self._clock()
+            if now >= self._next:
+                # From when it really starts: a late wake-up must not bunch the next sends.
+                self._next = now + self.interval
+                return
+            await asyncio.sleep(self._next - now)
+
+    def hold(self, seconds: float) -> None:
+        self._next = max(self._next, self._clock() + seconds)
+
+
+def skip_reason(item: DueReminder, *, today: date, latest: DueReminder) -> str | None:
+    """Why a due reminder is not worth sending (None: send it).
+
+    Args:
+        item: the reminder.
+        today: the day it would be sent on (Asia/Taipei).
+        latest: the latest-scheduled reminder of the same user's same deadline among those due
+            now; after a sender outage only it goes out, not the whole backlog.
+    """
+    if not item.active:
+        return "user inactive (blocked the bot)"
+    if item.reminder.due < today:
+        return "the deadline has passed"
+    if latest.id != item.id:
+        return "a later reminder of the same deadline is due too"
+    return None
+
+
+def latest_of_each_deadline(items: Sequence[DueReminder]) -> dict[tuple[int, str, str], int]:
+    """(user, kind, key) -> the index in `items` of its latest-scheduled reminder."""
+    latest: dict[tuple[int, str, str], int] = {}
+    for n, item in enumerate(items):
+        deadline = (item.user_id, item.reminder.kind, item.reminder.key)
+        best = latest.get(deadline)
+        if best is None or item.reminder.send_at >= items[best].reminder.send_at:
+            latest[deadline] = n
+    return latest
+
+
+def keyboard(rows: Keyboard) -> InlineKeyboardMarkup | None:
+    """The engine's button rows as an inline keyboard."""
+    if not rows:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(b.label, url=b.url)
+                if b.url
+                else InlineKeyboardButton(b.label, callback_data=b.data)
+                for b in row
+            ]
+            for row in rows
+        ]
+    )
+
+
+class ReminderSender:
+    """One run of the sender over a database, the engine (for the texts) and a `telegram.Bot`.
+
+    `now` is the clock due reminders and leases are measured against (the CLI's `--now` fixes
+    it); the pacing is by the real clock.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        engine: Engine,
+        bot: Bot,
+        *,
+        rate: float = DEFAULT_RATE,
+        now: Callable[[], datetime] = utcnow,
+        lease: timedelta = LEASE,
+        retry_delay: timedelta = RETRY_DELAY,
+        max_attempts: int = MAX_ATTEMPTS,
+        concurrency: int = CONCURRENCY,
+        batch_size: int | None = None,
+        claimant: str | None = None,
+    ) -> None:
+        self.db, self.engine, self.bot = db, engine, bot
+        self.pacer = Pacer(rate)
+        self.now = now
+        self.lease, self.retry_delay, self.max_attempts = lease, retry_delay, max_attempts
+        self.concurrency = concurrency
+        self.batch_size = batch_size or max(50, int(rate * BATCH_SECONDS))
+        self.claimant = claimant or claimant_name()
+        self.summary = Summary()
+        self._blocked: set[int] = set()  # users who blocked the bot during this run
+
+    async def run(self, *, time_budget: float | None = None) -> Summary:
+        """Claim and send batches until nothing is due (or `time_budget` seconds have passed:
+        the batch under way is finished, the rest is left for the next run)."""
+        started = time.monotonic()
+        while time_budget is None or time.monotonic() - started < time_budget:
+            batch = storage.claim_due_reminders(
+                self.db,
+                now=self.now(),
+                lease=self.lease,
+                claimant=self.claimant,
+                limit=self.batch_size,
+            )
+            if not batch:
+                break
+            await self.send_batch(batch)
+        return self.summary
+
+    async def send_batch(self, batch: Sequence[DueReminder]) -> None:
+        """Send a claimed batch: skip what is not worth sending, pace the rest."""
+        today = taipei_today(self.now())
+        latest = latest_of_each_deadline(batch)
+        to_send: list[DueReminder] = []
+        for item in batch:
+            deadline = (item.user_id, item.reminder.kind, item.reminder.key)
+            reason = skip_reason(item, today=today, latest=batch[latest[deadline]])
+            if reason is None:
+                to_send.append(item)
+            else:
+                self._finish(item, SKIPPED, reason)
+        slots = asyncio.Semaphore(self.concurrency)
+        tasks: set[asyncio.Task[None]] = set()
+        held, renewed = {item.id for item in to_send}, time.monotonic()
+        for n, item in enumerate(to_send):
+            if time.monotonic() - renewed > self.lease.total_seconds() / 2:
+                # Flood waits made the batch slow: renew the lease before another sender may
+                # take what is left, and leave whatever is no longer ours.
+                rest = [i.id for i in to_send[n:]]
+                held = storage.renew_leases(
+                    self.db, ids=rest, claimant=self.claimant, until=self.now() + self.lease
+                )
+                renewed = time.monotonic()
+            if item.id not in held:
+                continue  # the user cancelled it meanwhile, or our claim was lost
+            await slots.acquire()
+            await self.pacer.wait()
+            task = asyncio.create_task(self._deliver(item, today))
+            tasks.add(task)
+            task.add_done_callback(lambda done: (tasks.discard(done), slots.release()))
+        if tasks:
+            await asyncio.gather(*tasks)
+
+    async def _deliver(self, item: DueReminder, today: date) -> None:
+        """Send one reminder and record how it went."""
+        if item.user_id in self._blocked:
+            self.summary.skipped += 1  # cancelled with the user's other reminders
+            return
+        try:
+            reply = self.engine.reminder(
+                item.reminder, item.reminder.lang, today=today, bot_username=self.bot.username
+            )
+        except Exception as exc:  # one unrenderable row must not stop everyone else's
+            log.exception("reminder %s cannot be rendered", item.id)
+            self._finish(item, FAILED, f"cannot render: {exc!r}")
+            return
+        floods = 0
+        while True:
+            try:
+                await self.bot.send_message(
+                    item.user_id,
+                    reply.text,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=keyboard(reply.buttons),
+                    link_preview_options=LinkPreviewOptions(is_disabled=True),
+                )
+            except RetryAfter as exc:
+                seconds = _seconds(exc)
+                floods += 1
+                if floods > MAX_FLOOD_WAITS or seconds > self.lease.total_seconds() / 2:
+                    self._retry_later(item, f"RetryAfter: flood control, {seconds:g} s")
+                    return
+                log.warning("flood control: waiting %g s as Telegram asks", seconds)
+                self.pacer.hold(seconds)
+                await self.pacer.wait()
+                continue
+            except Forbidden as exc:
+                self._blocked.add(item.user_id)
+                cancelled = storage.block_user(
+                    self.db, user_id=item.user_id, reason=f"Forbidden: {exc.message}"
+                )
+                log.info("user %s blocked the bot: %s reminder(s) cancelled", item.user_id,
+                         cancelled)  # fmt: skip
+                self.summary.skipped += 1
+                return
+            except InvalidToken:
+                raise  # nothing will get through: stop the run, the leases hand the rest on
+            except BadRequest as exc:  # the request itself is wrong: sending again won't help
+                self._finish(item, FAILED, f"BadRequest: {exc.message}")
+                return
+            except TelegramError as exc:  # timeouts, network errors: worth another run
+                self._retry_later(item, f"{type(exc).__name__}: {exc.message}")
+                return
+            break
+        if not storage.finish_reminder(
+            self.db, reminder_id=item.id, claimant=self.claimant, status=SENT
+        ):
+            log.warning("reminder %s was sent after its claim was lost or it was cancelled",
+                        item.id)  # fmt: skip
+        self.summary.sent += 1
+
+    def _finish(self, item: DueReminder, status: str, reason: str) -> None:
+        storage.finish_reminder(
+            self.db, reminder_id=item.id, claimant=self.claimant, status=status, reason=reason
+        )
+        if status == FAILED:
+            log.warning("reminder %s failed: %s", item.id, reason)
+            self.summary.failed += 1
+        else:
+            self.summary.skipped += 1
+
+    def _retry_later(self, item: DueReminder, reason: str) -> None:
+        """A failure that may pass: try again on a later run, up to `max_attempts` claims."""
+        if item.attempts >= self.max_attempts:
+            self._finish(item, FAILED, f"{reason} (gave up after {item.attempts} attempts)")
+            return
+        storage.postpone_reminder(
+            self.db,
+            reminder_id=item.id,
+            claimant=self.claimant,
+            reason=reason,
+            until=self.now() + self.retry_delay,
+        )
+        log.info("reminder %s: %s; retrying on a later run", item.id, reason)
+        self.summary.retrying += 1
+
+
+def claimant_name() -> str:
+    """Who claims: host, process and a random part, so two runs never share a name."""
+    return f"{socket.gethostname()[:20]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _seconds(exc: RetryAfter) -> float:
+    value = exc.retry_after  # a timedelta with PTB_TIMEDELTA=true (set by `run`), else an int
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def dry_run_lines(db: Database, *, now: datetime) -> list[str]:
+    """What a run at `now` would do, one line per due reminder, then a summary line."""
+    items = storage.due_reminders(db, now=now)
+    latest = latest_of_each_deadline(items)
+    today = taipei_today(now)
+    lines, to_send = [], 0
+    for item in items:
+        r = item.reminder
+        deadline = (item.user_id, r.kind, r.key)
+        reason = skip_reason(item, today=today, latest=items[latest[deadline]])
+        to_send += reason is None
+        lines.append(
+            f"#{item.id} user {item.user_id} {r.kind}/{r.key} -{r.days_before}d "
+            f"due {r.due.isoformat()} at {r.send_at.astimezone(TAIPEI):%Y-%m-%d %H:%M} "
+            f"[{r.lang}]: " + ("send" if reason is None else f"skip ({reason})")
+        )
+    lines.append(
+        f"reminders (dry run): {to_send} to send, {len(items) - to_send} to skip, nothing sent"
+    )
+    return lines
+
+
+def make_bot(token: str, *, base_url: str | None = None, concurrency: int = CONCURRENCY) -> Bot:
+    """A plain `telegram.Bot` with room for `concurrency` requests at once."""
+    request = HTTPXRequest(
+        connection_pool_size=concurrency + 1,  # +1: getMe at start-up
+        connect_timeout=10.0,
+        read_timeout=10.0,
+        write_timeout=10.0,
+        pool_timeout=10.0,
+    )
+    if base_url is None:
+        return Bot(token, request=request)
+    return Bot(token, base_url=base_url, request=request)
+
+
+def parse_now(text: str) -> datetime:
+    """`--now`: an ISO date-time; without an offset it is Asia/Taipei time."""
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=TAIPEI)
+
+
+async def send_due(
+    db: Database, engine: Engine, bot: Bot, *, now: datetime | None, rate: float
+) -> Summary:
+    """One run against `bot` (initialised and shut down here)."""
+    clock: Callable[[], datetime] = (lambda: now) if now is not None else utcnow
+    async with bot:
+        sender = ReminderSender(db, engine, bot, rate=rate, now=clock)
+        return await sender.run()
+
+
+def run(*, dry_run: bool, now: str | None, rate: float | None) -> int:
+    """`python -m bot remind`: exit status 0 after a run (failures are in the summary), 2 for
+    a setting it cannot run with, 1 when the Bot API refuses or cannot be reached."""
+    from telegram.error import NetworkError
+
+    from bot.config import Settings
+    from bot.knowledge import load_knowledge
+    from bot.matching import Matcher
+    from bot.redact import configure_logging
+    from bot.storage import SchemaError, create_db_engine, prepare
+
+    os.environ.setdefault("PTB_TIMEDELTA", "true")  # RetryAfter.retry_after as a timedelta
+    settings = Settings()
+    configure_logging(settings.log_level)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the token
+    try:
+        moment = parse_now(now).astimezone(UTC) if now else None
+    except ValueError:
+        print(f"--now: {now!r} is not an ISO date-time (2027-02-28T10:00)", file=sys.stderr)
+        return 2
+    rate = rate if rate is not None else settings.broadcast_rate
+    if rate <= 0:
+        print(f"the broadcast rate must be positive, not {rate}", file=sys.stderr)
+        return 2
+    db = create_db_engine(settings.database_url)
+    try:
+        prepare(db)
+        if dry_run:
+            print("\n".join(dry_run_lines(db, now=moment or utcnow())))
+            return 0
+        from bot.telegram.app import SetupError, api_urls, bot_token
+
+        try:
+            token = bot_token(settings)
+        except SetupError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        base_url = settings.telegram_api_base_url
+        knowledge = load_knowledge()
+        engine = Engine(knowledge, Matcher(knowledge))
+        bot = make_bot(token, base_url=api_urls(base_url)[0] if base_url else None)
+        summary = asyncio.run(send_due(db, engine, bot, now=moment, rate=rate))
+    except SchemaError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except InvalidToken:
+        print("error: Telegram refused BOT_TOKEN (revoked or mistyped?)", file=sys.stderr)
+        return 1
+    except NetworkError as exc:
+        print(f"error: cannot reach the Bot API: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        db.dispose()
+    print(summary.line())
+    return 0

@@ -1,0 +1,657 @@
+"""Deadline reminders (issue 7): turning them on when saving, /reminders in both languages, the
+reminder message, and the cron sender against the fake Bot API: once, paced, through flood
+control, blocked users, network errors, a killed sender and two senders at once."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine as Database
+from sqlalchemy import text
+from sqlmodel import Session, SQLModel, select
+from telegram import Bot
+from telegram.request import HTTPXRequest
+
+from bot import schedule
+from bot.__main__ import main
+from bot.dates import TAIPEI
+from bot.dialogue import Engine, Event
+from bot.models import Reminder as ReminderRow
+from bot.models import User
+from bot.reminders import ReminderSender, Summary, dry_run_lines, make_bot
+from bot.storage import (
+    SCHEDULED,
+    SENT,
+    claim_due_reminders,
+    converse,
+    create_db_engine,
+    finish_reminder,
+    migrate,
+)
+from tests.conftest import ROOT
+from tests.fakebotapi import FakeBotApi
+from tests.test_dialogue import Chat
+
+EXPIRY = date(2027, 6, 30)  # renewal opens 2027-02-28, last day to submit 2027-05-29
+SAVED = datetime(2026, 11, 21, 15, 0, tzinfo=TAIPEI)
+OPENS = datetime(2027, 2, 28, 10, 0, tzinfo=TAIPEI)  # the first reminder of EXPIRY is due
+LANGS = pytest.mark.parametrize("lang", ["en", "zh"])
+WORDS = {
+    "en": {
+        "save": "💾 Save",
+        "remind": "🔔 Remind me",
+        "abroad": "🔔 Remind me (documents from abroad)",
+        "mine": "My reminders",
+        "cancel": "✖️ Cancel 2027-02-28",
+        "cancelled": "Cancelled the reminder of Sunday, 28 February 2027",
+        "all": "✖️ Cancel all reminders",
+        "none": "No reminders are scheduled",
+        "opens": "Sunday, 28 February 2027 (in 99 days): Renewal opens",
+        "expired": "This button has expired",
+    },
+    "zh": {
+        "save": "💾 儲存",
+        "remind": "🔔 提醒我",
+        "abroad": "🔔 提醒我（資料需在國外辦理）",
+        "mine": "我的提醒",
+        "cancel": "✖️ 取消 2027-02-28",
+        "cancelled": "已取消 2027年2月28日 星期日 的提醒",
+        "all": "✖️ 取消所有提醒",
+        "none": "目前沒有排定的提醒",
+        "opens": "2027年2月28日 星期日（99 天後）：開放申請延期",
+        "expired": "這個按鈕已失效",
+    },
+}
+
+
+@pytest.fixture(autouse=True)
+def _retry_after_as_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")  # else reading RetryAfter.retry_after warns
+
+
+@pytest.fixture(scope="session")
+def engine(knowledge, matcher) -> Engine:
+    return Engine(knowledge, matcher)
+
+
+@dataclass
+class TimedChat(Chat):
+    """A chat at a chosen moment (the engine schedules from it)."""
+
+    now: datetime = SAVED
+
+    def _send(self, event: Event) -> list:
+        today = self.now.astimezone(TAIPEI).date()
+        self.replies = converse(
+            self.db, self.engine, user_id=self.user_id, event=event, today=today, now=self.now
+        )
+        assert self.replies, event
+        self.history += self.replies
+        return self.replies
+
+    def save(self, kind: str, typed: str) -> None:
+        self.start(f"d_{kind}")
+        self.say(typed)
+        self.press(WORDS[self.lang]["save"])
+
+
+@pytest.fixture
+def chat(db, engine) -> TimedChat:
+    return TimedChat(db, engine)
+
+
+def reminder_rows(db: Database, **where: object) -> list[ReminderRow]:
+    with Session(db) as session:
+        statement = select(ReminderRow).order_by(ReminderRow.send_at, ReminderRow.id)  # type: ignore[arg-type]
+        for name, value in where.items():
+            statement = statement.where(getattr(ReminderRow, name) == value)
+        return list(session.exec(statement).all())
+
+
+def scheduled_days(db: Database) -> list[tuple[str, date]]:
+    return [
+        (row.key, _aware(row.send_at).astimezone(TAIPEI).date())
+        for row in reminder_rows(db, status=SCHEDULED)
+    ]
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# --- turning reminders on, /reminders, cancelling ----------------------------------------------
+
+
+@LANGS
+def test_reminders_turned_on_when_saving_then_listed_and_cancelled(chat, lang):
+    chat.lang = lang
+    chat.save("renewal", "2027-06-30")
+    assert WORDS[lang]["remind"] in chat.labels
+    [on] = chat.press(WORDS[lang]["remind"])
+    assert WORDS[lang]["opens"] in on.text and "/reminders" in on.text
+    rows = reminder_rows(chat.db)
+    assert [(r.key, r.days_before, r.lang) for r in rows] == [
+        ("window_opens", 0, lang),
+        ("last_day_to_submit", 30, lang),
+        ("last_day_to_submit", 7, lang),
+        ("last_day_to_submit", 0, lang),
+    ]
+    assert _aware(rows[0].send_at) == datetime(2027, 2, 28, 2, 0, tzinfo=UTC)  # 10:00 Taipei
+
+    [listed] = chat.command("reminders")
+    assert f"<b>{WORDS[lang]['mine']}</b>" in listed.text and listed.text.count("🔔") == 4
+    assert sum(label.startswith("✖️") for label in chat.labels) == 5  # four and "all"
+    [after] = chat.press(WORDS[lang]["cancel"])
+    assert after.edit and WORDS[lang]["cancelled"] in after.text
+    assert [key for key, _ in scheduled_days(chat.db)] == ["last_day_to_submit"] * 3
+    [none] = chat.press(WORDS[lang]["all"])
+    assert none.edit and WORDS[lang]["none"] in none.text
+    assert reminder_rows(chat.db) == []
+    assert chat.state().reminders == ()
+
+
+def test_reminders_are_in_the_command_menu_help_and_mydata(chat):
+    chat.save("renewal", "2027-06-30")
+    chat.press("🔔 Remind me")
+    assert "/reminders" in chat.command("help")[0].text
+    assert "4 scheduled reminders of your saved dates" in chat.command("mydata")[0].text
+    chat.command("deadlines")
+    assert "🔔 My reminders" in chat.labels
+
+
+def test_a_date_saved_again_replaces_its_schedule(chat):
+    chat.save("renewal", "2027-06-30")
+    chat.press("🔔 Remind me")
+    chat.save("renewal", "2027-07-31")  # opens 2027-03-31, last day to submit 2027-06-29
+    assert "Your reminders now follow this date" in chat.text
+    assert "🔔 Remind me" not in chat.labels  # they are on already
+    assert scheduled_days(chat.db) == [
+        ("window_opens", date(2027, 3, 31)),
+        ("last_day_to_submit", date(2027, 5, 30)),
+        ("last_day_to_submit", date(2027, 6, 22)),
+        ("last_day_to_submit", date(2027, 6, 29)),
+    ]
+    assert len(reminder_rows(chat.db)) == 4  # the old schedule is gone, not kept beside it
+
+
+def test_reminders_already_past_when_saved_are_not_scheduled(chat):
+    chat.now = datetime(2027, 4, 29, 12, 0, tzinfo=TAIPEI)  # after the 30-day one's 10:00
+    chat.save("renewal", "2027-06-30")
+    chat.press("🔔 Remind me")
+    assert scheduled_days(chat.db) == [
+        ("last_day_to_submit", date(2027, 5, 22)),
+        ("last_day_to_submit", date(2027, 5, 29)),
+    ]
+    chat.now = datetime(2027, 5, 29, 10, 30, tzinfo=TAIPEI)  # every reminder day is past
+    chat.save("renewal", "2027-06-30")
+    assert "No reminder day of this date is ahead" in chat.text
+    assert scheduled_days(chat.db) == []
+    chat.save("password", "2027-05-01")  # change by 2027-07-30: reminder 2027-07-23
+    assert "🔔 Remind me" in chat.labels
+    chat.save("password", "2027-04-01")  # change by 2027-06-30: its reminder day was 06-23…
+    chat.save("domestic-stay", "2027-05-01")  # nothing to do by a date: nothing to offer
+    assert "🔔 Remind me" not in chat.labels
+
+
+@LANGS
+def test_supplement_documents_from_abroad_remind_before_the_final_deadline(chat, lang):
+    chat.lang = lang
+    chat.save("supplement", "2027-01-10")
+    assert {WORDS[lang]["remind"], WORDS[lang]["abroad"]} <= set(chat.labels)
+    chat.press(WORDS[lang]["abroad"])
+    assert [key for key, _ in scheduled_days(chat.db)] == ["due", "due", "final_due", "final_due"]
+    chat.save("supplement", "2027-01-12")  # saved again: still from abroad
+    assert [key for key, _ in scheduled_days(chat.db)] == ["due", "due", "final_due", "final_due"]
+    [old] = chat.press(WORDS[lang]["remind"])  # on the first date's message: not this date's
+    assert WORDS[lang]["expired"] in old.text
+    assert [key for key, _ in scheduled_days(chat.db)] == ["due", "due", "final_due", "final_due"]
+
+
+@LANGS
+def test_done_stops_that_kinds_reminders_only(chat, lang):
+    chat.lang = lang
+    chat.save("renewal", "2027-06-30")
+    chat.press(WORDS[lang]["remind"])
+    chat.save("passport", "2028-08-31")
+    chat.press(WORDS[lang]["remind"])
+    [done] = chat.press_data("1:rs:renewal")  # the button on a reminder message
+    assert {"en": "no more reminders about Gold Card renewal", "zh": "不再提醒您就業金卡延期申請"}[
+        lang
+    ] in done.text
+    assert not done.edit  # the reminder it was pressed on stays readable
+    assert [key for key, _ in scheduled_days(chat.db)] == ["apply_by", "apply_by"]
+    [again] = chat.press_data("1:rs:renewal")
+    assert {"en": "no reminders about", "zh": "已沒有待發送的提醒"}[lang] in again.text
+
+
+def test_removing_the_date_or_forgetting_removes_its_reminders(chat):
+    chat.save("renewal", "2027-06-30")
+    chat.press("🔔 Remind me")
+    chat.command("deadlines")
+    chat.press("🗑")
+    assert reminder_rows(chat.db) == []
+    chat.save("pickup", "2027-03-01")
+    chat.press("🔔 Remind me")
+    chat.command("forget")
+    chat.press("🗑")
+    assert reminder_rows(chat.db) == []
+
+
+@pytest.mark.parametrize(
+    "data",
+    ["1:r:renewal:20270101:0", "1:r:renewal:20270630:1", "1:r:processing:20270630:0",
+     "1:rx:renewal:9", "1:rx:visa:1", "1:rs:visa", "1:rx:renewal:0", "1:ra:x"],
+)  # fmt: skip
+def test_stale_or_forged_reminder_buttons_expire(chat, data):
+    chat.save("renewal", "2027-06-30")
+    [reply] = chat.press_data(data)
+    assert "This button has expired" in reply.text
+    assert reminder_rows(chat.db) == []
+
+
+def test_cancelling_a_reminder_already_gone_says_so(chat):
+    chat.save("renewal", "2027-06-30")
+    chat.press("🔔 Remind me")
+    chat.command("reminders")
+    chat.press_data("1:rx:renewal:1")
+    [reply] = chat.press_data("1:rx:renewal:1")
+    assert "no longer scheduled" in reply.text and reply.edit
+
+
+# --- the reminder message ----------------------------------------------------------------------
+
+
+@LANGS
+def test_a_reminder_says_what_is_due_when_and_what_to_do(engine, lang):
+    reminder = schedule.schedule("renewal", EXPIRY, now=SAVED, lang=lang)[2]  # 7 days before
+    reply = engine.reminder(reminder, lang, today=date(2027, 5, 22), bot_username="gc_bot")
+    expected = {
+        "en": ("Reminder: Gold Card renewal", "Last day to submit the renewal: Saturday, 29 May"
+               " 2027 (in 7 days)", "Submit your renewal by this day at the latest."),
+        "zh": ("提醒：就業金卡延期申請", "延期申請最後提交日：2027年5月29日 星期六（7 天後）",
+               "最晚請於這一天完成延期申請的提交。"),
+    }[lang]  # fmt: skip
+    assert all(part in reply.text for part in expected), reply.text
+    [[guide], [done], _] = reply.buttons
+    assert guide.url == "https://t.me/gc_bot?start=g_renew_1"
+    assert done.data == "1:rs:renewal"
+    assert (
+        done.label
+        == {"en": "✅ Done — stop these reminders", "zh": "✅ 已完成，停止這些提醒"}[lang]
+    )
+    without_username = engine.reminder(reminder, lang, today=date(2027, 5, 22))
+    assert without_username.buttons[0][0].data == "1:g:renew:1"
+
+
+# --- the sender --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeBotApi]:
+    async with FakeBotApi() as api:
+        yield api
+
+
+def seed(
+    db: Database,
+    user_ids: list[int],
+    *,
+    lang: str = "en",
+    chosen: str | None = None,
+    kind: str = "renewal",
+    given: date = EXPIRY,
+) -> None:
+    """Users who saved `given` for `kind` on SAVED and turned its reminders on."""
+    with Session(db) as session:
+        session.add_all(User(id=user_id, language=chosen) for user_id in user_ids)
+        session.flush()
+        for user_id in user_ids:
+            for r in schedule.schedule(kind, given, now=SAVED, lang=lang):  # type: ignore[arg-type]
+                session.add(
+                    ReminderRow(
+                        user_id=user_id,
+                        kind=r.kind,
+                        key=r.key,
+                        days_before=r.days_before,
+                        due_on=r.due,
+                        send_at=r.send_at,
+                        lang=r.lang,
+                    )
+                )
+        session.commit()
+
+
+async def send(
+    db: Database,
+    engine: Engine,
+    fake: FakeBotApi,
+    *,
+    now: datetime = OPENS,
+    bot: Bot | None = None,
+    **options: object,
+) -> Summary:
+    """One sender run at `now` (fast: 1,000 messages a second unless `rate` is given)."""
+    options.setdefault("rate", 1000.0)
+    async with bot or make_bot(fake.token, base_url=fake.base_url) as running:
+        sender = ReminderSender(db, engine, running, now=lambda: now, **options)  # type: ignore[arg-type]
+        return await sender.run()
+
+
+def sent_to(fake: FakeBotApi) -> list[int]:
+    return sorted(int(call["chat_id"]) for call in fake.calls_to("sendMessage") if call.ok)
+
+
+async def test_the_sender_sends_each_due_reminder_once_with_its_buttons(db, engine, fake):
+    users = [101, 102, 103]
+    for user_id in users:
+        fake.user(id=user_id)
+    seed(db, users[:2])
+    seed(db, users[2:], lang="en", chosen="zh")  # chose Chinese after scheduling in English
+    summary = await send(db, engine, fake)
+    assert summary == Summary(sent=3)
+    assert sent_to(fake) == users
+    english = fake.calls_to("sendMessage", chat_id=101)[0]
+    assert "Reminder: Gold Card renewal" in english["text"]
+    assert english["parse_mode"] == "HTML"
+    buttons = [b for row in english["reply_markup"]["inline_keyboard"] for b in row]
+    assert buttons[0]["url"] == "https://t.me/goldcard_test_bot?start=g_renew_1"
+    assert buttons[1]["callback_data"] == "1:rs:renewal"
+    assert "提醒：就業金卡延期申請" in fake.calls_to("sendMessage", chat_id=103)[0]["text"]
+    sent = reminder_rows(db, status=SENT)
+    assert [(r.key, r.attempts, r.lease_until) for r in sent] == [("window_opens", 1, None)] * 3
+    assert all(r.sent_at is not None for r in sent)
+
+    assert await send(db, engine, fake) == Summary()  # nothing due twice
+    later = datetime(2027, 4, 29, 10, 0, tzinfo=TAIPEI)  # the 30-day reminders' moment
+    assert await send(db, engine, fake, now=later) == Summary(sent=3)
+    assert len(fake.calls_to("sendMessage")) == 6
+
+
+async def test_after_an_outage_only_the_latest_reminder_of_a_deadline_goes_out(db, engine, fake):
+    fake.user(id=101)
+    seed(db, [101])
+    late = datetime(2027, 5, 23, 10, 0, tzinfo=TAIPEI)  # the sender was down for months
+    assert await send(db, engine, fake, now=late) == Summary(sent=1, skipped=2)
+    [call] = fake.calls_to("sendMessage")
+    assert "(in 6 days)" in call["text"]  # the 7-day one, a day late: counted from today
+    skipped = {r.key + f"-{r.days_before}": r.last_error for r in reminder_rows(db)}
+    assert skipped["window_opens-0"] == "the deadline has passed"
+    assert skipped["last_day_to_submit-30"] == "a later reminder of the same deadline is due too"
+
+
+async def test_a_blocked_user_is_marked_inactive_and_their_reminders_cancelled(db, engine, fake):
+    fake.user(id=101)
+    fake.user(id=102)
+    fake.block(101)
+    seed(db, [101, 102])
+    assert await send(db, engine, fake) == Summary(sent=1, skipped=1)
+    with Session(db) as session:
+        assert session.get(User, 101).active is False  # type: ignore[union-attr]
+        assert session.get(User, 102).active is True  # type: ignore[union-attr]
+    cancelled = reminder_rows(db, user_id=101)
+    assert {r.status for r in cancelled} == {"cancelled"}
+    assert cancelled[0].last_error == "Forbidden: Forbidden: bot was blocked by the user"
+    later = datetime(2027, 5, 29, 10, 0, tzinfo=TAIPEI)
+    assert await send(db, engine, fake, now=later) == Summary(sent=1, skipped=2)  # 102's backlog
+    assert len(fake.calls_to("sendMessage", chat_id=101)) == 1  # never retried
+
+
+async def test_flood_control_is_waited_out(db, engine, fake):
+    for user_id in (101, 102, 103):
+        fake.user(id=user_id)
+    seed(db, [101, 102, 103])
+    fake.flood(1, method="sendMessage")
+    started = time.monotonic()
+    assert await send(db, engine, fake) == Summary(sent=3)
+    assert time.monotonic() - started >= 1.0
+    assert sent_to(fake) == [101, 102, 103]
+    assert [call.status for call in fake.calls_to("sendMessage")].count(429) == 1
+
+
+async def test_network_errors_are_retried_on_later_runs_then_marked_failed(db, engine, fake):
+    fake.user(id=101)
+    fake.user(id=102)
+    seed(db, [101, 102])
+    fault = fake.disconnect(chat_id=101, times=None)
+    assert await send(db, engine, fake, max_attempts=3) == Summary(sent=1, retrying=1)
+    [row] = reminder_rows(db, user_id=101, key="window_opens")
+    assert (row.status, row.attempts) == (SCHEDULED, 1)
+    assert row.last_error is not None and row.last_error.startswith("NetworkError")
+    assert await send(db, engine, fake, max_attempts=3) == Summary()  # not in the same minute
+    in_two = OPENS + timedelta(minutes=2)
+    assert await send(db, engine, fake, now=in_two, max_attempts=3) == Summary(retrying=1)
+    in_four = OPENS + timedelta(minutes=4)
+    assert await send(db, engine, fake, now=in_four, max_attempts=3) == Summary(failed=1)
+    [row] = reminder_rows(db, user_id=101, key="window_opens")
+    assert row.status == "failed" and "gave up after 3 attempts" in (row.last_error or "")
+    fake.remove_fault(fault)
+    in_six = OPENS + timedelta(minutes=6)
+    assert await send(db, engine, fake, now=in_six, max_attempts=3) == Summary()  # final
+
+
+async def test_a_timeout_is_retried_on_the_next_run(db, engine, fake):
+    fake.user(id=101)
+    seed(db, [101])
+    fake.stall(2, chat_id=101)
+    impatient = Bot(fake.token, base_url=fake.base_url, request=HTTPXRequest(read_timeout=0.3))
+    assert await send(db, engine, fake, bot=impatient) == Summary(retrying=1)
+    assert (reminder_rows(db, key="window_opens")[0].last_error or "").startswith("TimedOut")
+    assert await send(db, engine, fake, now=OPENS + timedelta(minutes=2)) == Summary(sent=1)
+    assert len([c for c in fake.calls_to("sendMessage") if c.ok]) == 1
+
+
+async def test_a_request_telegram_rejects_fails_at_once_with_the_reason(db, engine, fake):
+    seed(db, [404])  # a chat the Bot API does not know
+    assert await send(db, engine, fake) == Summary(failed=1)
+    [row] = reminder_rows(db, key="window_opens")
+    assert (row.status, row.last_error) == ("failed", "BadRequest: Chat not found")
+
+
+async def test_a_sender_killed_mid_run_leaves_its_claims_to_the_next_run(db, engine, fake):
+    users = [101, 102, 103]
+    for user_id in users:
+        fake.user(id=user_id)
+    seed(db, users)
+    # The killed sender claimed all three and got one out before it died.
+    claims = claim_due_reminders(
+        db, now=OPENS, lease=timedelta(minutes=5), claimant="killed", limit=10
+    )
+    assert [c.user_id for c in claims] == users
+    assert finish_reminder(db, reminder_id=claims[0].id, claimant="killed", status=SENT)
+    assert await send(db, engine, fake, now=OPENS + timedelta(minutes=1)) == Summary()  # leased
+    after = OPENS + timedelta(minutes=5, seconds=1)
+    assert await send(db, engine, fake, now=after) == Summary(sent=2)
+    assert sent_to(fake) == [102, 103]
+    assert not finish_reminder(db, reminder_id=claims[1].id, claimant="killed", status=SENT)
+
+
+async def test_pacing_stays_under_the_broadcast_rate(db, engine, fake):
+    users = list(range(101, 131))
+    for user_id in users:
+        fake.user(id=user_id)
+    seed(db, users)
+    started = time.monotonic()
+    assert await send(db, engine, fake, rate=20.0) == Summary(sent=30)
+    assert time.monotonic() - started >= 29 / 20
+    arrivals = [call.at for call in fake.calls_to("sendMessage")]
+    assert max(sum(a <= b < a + 1 for b in arrivals) for a in arrivals) <= 20
+
+
+# --- exactly once with concurrent and killed senders ---------------------------------------
+
+
+@pytest.fixture(params=["sqlite-file", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def shared_db(request: pytest.FixtureRequest, tmp_path) -> Iterator[Database]:
+    """A database several connections use at once (in-memory SQLite has only one)."""
+    if request.param == "postgresql":
+        db = request.getfixturevalue("postgres_db")
+        yield db
+        tables = ", ".join(table.name for table in SQLModel.metadata.sorted_tables)
+        with db.begin() as connection:
+            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        return
+    db = create_db_engine(f"sqlite:///{tmp_path / 'reminders.sqlite3'}")
+    migrate(db)
+    yield db
+    db.dispose()
+
+
+def test_concurrent_claims_never_overlap(shared_db):
+    seed(shared_db, list(range(1, 201)))
+    claimed: list[list[int]] = [[] for _ in range(4)]
+
+    def claimer(n: int) -> None:
+        while batch := claim_due_reminders(
+            shared_db, now=OPENS, lease=timedelta(minutes=5), claimant=f"c{n}", limit=7
+        ):
+            claimed[n] += [item.id for item in batch]
+
+    threads = [threading.Thread(target=claimer, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    everything = [i for ids in claimed for i in ids]
+    assert len(everything) == len(set(everything)) == 200
+
+
+async def test_two_senders_at_once_send_every_reminder_exactly_once(shared_db, engine, fake):
+    users = list(range(1, 301))
+    for user_id in users:
+        fake.user(id=user_id)
+    seed(shared_db, users)
+
+    def sender() -> Summary:
+        async def one_run() -> Summary:
+            bot = make_bot(fake.token, base_url=fake.base_url)
+            async with bot:
+                run = ReminderSender(
+                    shared_db, engine, bot, now=lambda: OPENS, rate=2000.0, batch_size=10
+                )
+                return await run.run()
+
+        return asyncio.run(one_run())
+
+    first, second = await asyncio.gather(asyncio.to_thread(sender), asyncio.to_thread(sender))
+    assert first.sent + second.sent == 300 and first.sent and second.sent  # both took part
+    assert sent_to(fake) == users  # each user exactly once
+    assert len(reminder_rows(shared_db, status=SENT)) == 300
+
+
+async def test_a_sender_process_killed_mid_run_then_rerun_loses_and_repeats_nothing(
+    tmp_path, fake
+):
+    database = f"sqlite:///{tmp_path / 'killed.sqlite3'}"
+    db = create_db_engine(database)
+    migrate(db)
+    users = list(range(1, 11))
+    for user_id in users:
+        fake.user(id=user_id)
+    seed(db, users)
+    stuck = fake.stall(60, chat_id=6)  # the sender will hang on user 6 …
+    environment = {
+        **os.environ,
+        "DATABASE_URL": database,
+        "BOT_TOKEN": fake.token,
+        "TELEGRAM_API_BASE_URL": fake.base_url,
+        "LOG_LEVEL": "WARNING",
+    }
+
+    async def remind(*options: str) -> asyncio.subprocess.Process:
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "remind", "--now", "2027-02-28T10:00", *options,
+            cwd=ROOT, env=environment,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )  # fmt: skip
+
+    process = await remind("--rate", "5")  # a send every 0.2 s: a kill between two is clean
+    deadline = time.monotonic() + 30
+    while stuck.hits == 0 and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
+    assert stuck.hits == 1, "the sender never reached user 6"
+    await asyncio.sleep(0.05)
+    process.kill()  # … and is killed there, users 7-10 claimed but not sent
+    await process.wait()
+    fake.remove_fault(stuck)
+    assert sent_to(fake) == [1, 2, 3, 4, 5]
+    statuses = [row.status for row in reminder_rows(db, key="window_opens")]
+    assert statuses == [SENT] * 5 + [SCHEDULED] * 5
+
+    again = await remind()  # within the lease: the claims still hold
+    out, err = await again.communicate()
+    assert (again.returncode, out.decode().strip()) == (
+        0,
+        "reminders: 0 sent, 0 skipped, 0 failed",
+    ), err.decode()
+    later = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "remind", "--now", "2027-02-28T10:06",
+        cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await later.communicate()
+    assert out.decode().strip() == "reminders: 5 sent, 0 skipped, 0 failed", err.decode()
+    assert sent_to(fake) == users  # nobody lost, nobody twice
+    db.dispose()
+
+
+# --- the command line -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sqlite_file(tmp_path, monkeypatch) -> Database:
+    url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.delenv("BOT_TOKEN", raising=False)
+    monkeypatch.chdir(tmp_path)  # no .env of the project's
+    db = create_db_engine(url)
+    migrate(db)
+    yield db
+    db.dispose()
+
+
+def test_dry_run_lists_what_is_due_and_sends_nothing(sqlite_file, capsys):
+    seed(sqlite_file, [101, 102])
+    with Session(sqlite_file) as session:
+        session.get(User, 102).active = False  # type: ignore[union-attr]
+        session.commit()
+    assert main(["remind", "--dry-run", "--now", "2027-02-28T10:00"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [
+        "#1 user 101 renewal/window_opens -0d due 2027-02-28 at 2027-02-28 10:00 [en]: send",
+        "#5 user 102 renewal/window_opens -0d due 2027-02-28 at 2027-02-28 10:00 [en]: "
+        "skip (user inactive (blocked the bot))",
+        "reminders (dry run): 1 to send, 1 to skip, nothing sent",
+    ]
+    assert {r.status for r in reminder_rows(sqlite_file)} == {SCHEDULED}
+    assert all(r.claimed_by is None for r in reminder_rows(sqlite_file))
+    assert main(["remind", "--dry-run", "--now", "2027-02-28T09:59"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "reminders (dry run): 0 to send, 0 to skip, nothing sent"
+    ]
+
+
+def test_dry_run_lines_name_the_sending_time_in_taipei(db):
+    seed(db, [7])
+    [line, summary] = dry_run_lines(db, now=datetime(2027, 2, 28, 2, 0, tzinfo=UTC))
+    assert "at 2027-02-28 10:00" in line and summary.endswith("1 to send, 0 to skip, nothing sent")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["remind"], "BOT_TOKEN is not set"),
+        (["remind", "--now", "yesterday"], "--now: 'yesterday' is not an ISO date-time"),
+        (["remind", "--dry-run", "--rate", "0"], "must be positive"),
+    ],
+)
+def test_remind_refuses_what_it_cannot_run_with(sqlite_file, capsys, argv, message):
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
