@@ -22,16 +22,16 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Engine as Database
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
-from telegram.constants import ParseMode
+from telegram import Bot
 from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
 
 from bot import storage
 from bot.dates import TAIPEI, taipei_today
-from bot.dialogue import Engine, Keyboard
+from bot.dialogue import Engine
 from bot.models import utcnow
 from bot.storage import FAILED, SENT, SKIPPED, DueReminder
+from bot.telegram.sending import send_reply
 
 log = logging.getLogger(__name__)
 
@@ -110,23 +110,6 @@ def latest_of_each_deadline(items: Sequence[DueReminder]) -> dict[tuple[int, str
         if best is None or item.reminder.send_at >= items[best].reminder.send_at:
             latest[deadline] = n
     return latest
-
-
-def keyboard(rows: Keyboard) -> InlineKeyboardMarkup | None:
-    """The engine's button rows as an inline keyboard."""
-    if not rows:
-        return None
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(b.label, url=b.url)
-                if b.url
-                else InlineKeyboardButton(b.label, callback_data=b.data)
-                for b in row
-            ]
-            for row in rows
-        ]
-    )
 
 
 class ReminderSender:
@@ -228,13 +211,7 @@ class ReminderSender:
         floods = 0
         while True:
             try:
-                await self.bot.send_message(
-                    item.user_id,
-                    reply.text,
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=keyboard(reply.buttons),
-                    link_preview_options=LinkPreviewOptions(is_disabled=True),
-                )
+                await send_reply(self.bot, item.user_id, reply)
             except RetryAfter as exc:
                 seconds = _seconds(exc)
                 floods += 1
