@@ -44,6 +44,7 @@ check: $(STAMP)
 bench: $(TEST_STAMP)
 	$(BIN)/python bench/matcher.py
 	$(BIN)/python bench/telegram.py
+	$(BIN)/python bench/reminders.py
 
 locales/%/LC_MESSAGES/messages.mo: locales/%/LC_MESSAGES/messages.po | $(STAMP)
 	$(BIN)/pybabel -q compile -d locales -l $*

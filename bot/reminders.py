@@ -372,6 +372,9 @@ def run(*, dry_run: bool, now: str | None, rate: float | None) -> int:
         except SetupError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
+        if not storage.due_reminders(db, now=moment or utcnow(), limit=1):
+            print(Summary().line())  # most runs: no need to load anything or call Telegram
+            return 0
         base_url = settings.telegram_api_base_url
         knowledge = load_knowledge()
         engine = Engine(knowledge, Matcher(knowledge))
