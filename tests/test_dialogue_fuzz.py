@@ -61,6 +61,8 @@ _VALID_DATA = [
     "1:gp:progress:5:inside_taiwan:1", "1:gd:apply", "1:dl", "1:dk", "1:d:renewal",
     "1:d:processing", "1:d:processing:abroad", "1:ds:renewal:20270630", "1:di:pickup:20270101",
     "1:da", "1:dd:renewal", "1:fq", "1:fg:1", "1:fg:0",
+    "1:r:renewal:20270630:0", "1:r:supplement:20270110:1", "1:rl", "1:rx:renewal:2", "1:ra",
+    "1:rs:renewal",
 ]  # fmt: skip
 _TEXT = st.one_of(
     st.text(max_size=80),

@@ -483,7 +483,8 @@ async def test_pacing_stays_under_the_broadcast_rate(db, engine, fake):
     assert await send(db, engine, fake, rate=20.0) == Summary(sent=30)
     assert time.monotonic() - started >= 29 / 20
     arrivals = [call.at for call in fake.calls_to("sendMessage")]
-    assert max(sum(a <= b < a + 1 for b in arrivals) for a in arrivals) <= 20
+    # Sends start ≥ 1/20 s apart; 30 ms allow for loopback jitter between start and arrival.
+    assert max(sum(a <= b < a + 0.97 for b in arrivals) for a in arrivals) <= 20
 
 
 # --- exactly once with concurrent and killed senders ---------------------------------------
