@@ -293,7 +293,8 @@ class Engine:
             cb.SavedCalendarFile: self._saved_calendar_file,
             cb.DeleteDeadline: self._delete_deadline,
             cb.RemindMe: self._remind_me,
-            cb.ReminderList: lambda t, s, a: ([self._my_reminders(t, s, edit=True)], s),
+            # A new message, not an edit: pressed on a reminder, it must leave the reminder be.
+            cb.ReminderList: lambda t, s, a: ([self._my_reminders(t, s)], s),
             cb.CancelReminder: self._cancel_reminder,
             cb.CancelAllReminders: self._cancel_all_reminders,
             cb.StopReminders: self._stop_reminders,
@@ -1090,7 +1091,8 @@ class Engine:
         rows = (
             (open_guide,),
             (turn.button("✅ Done — stop these reminders", cb.StopReminders(reminder.kind)),),
-            (turn.button("🔔 My reminders", cb.ReminderList()), *self._menu_row(turn)),
+            # No menu button: it edits the pressed message, and a reminder should stay readable.
+            (turn.button("🔔 My reminders", cb.ReminderList()),),
         )
         return Reply(text, rows)
 

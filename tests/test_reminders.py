@@ -149,6 +149,8 @@ def test_reminders_turned_on_when_saving_then_listed_and_cancelled(chat, lang):
 
     [listed] = chat.command("reminders")
     assert f"<b>{WORDS[lang]['mine']}</b>" in listed.text and listed.text.count("🔔") == 4
+    [pressed] = chat.press_data("1:rl")  # "🔔 My reminders", e.g. on a reminder
+    assert pressed.text == listed.text and not pressed.edit  # the reminder stays as it was
     assert sum(label.startswith("✖️") for label in chat.labels) == 5  # four and "all"
     [after] = chat.press(WORDS[lang]["cancel"])
     assert after.edit and WORDS[lang]["cancelled"] in after.text
@@ -281,9 +283,9 @@ def test_a_reminder_says_what_is_due_when_and_what_to_do(engine, lang):
                "最晚請於這一天完成延期申請的提交。"),
     }[lang]  # fmt: skip
     assert all(part in reply.text for part in expected), reply.text
-    [[guide], [done], _] = reply.buttons
+    [[guide], [done], [mine]] = reply.buttons
     assert guide.url == "https://t.me/gc_bot?start=g_renew_1"
-    assert done.data == "1:rs:renewal"
+    assert (done.data, mine.data) == ("1:rs:renewal", "1:rl")
     assert (
         done.label
         == {"en": "✅ Done — stop these reminders", "zh": "✅ 已完成，停止這些提醒"}[lang]
