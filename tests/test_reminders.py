@@ -23,6 +23,7 @@ from telegram.request import HTTPXRequest
 
 from bot import schedule
 from bot.__main__ import main
+from bot.config import Settings
 from bot.dates import TAIPEI
 from bot.dialogue import Engine, Event
 from bot.models import Reminder as ReminderRow
@@ -37,8 +38,9 @@ from bot.storage import (
     finish_reminder,
     migrate,
 )
+from bot.telegram.app import build_application
 from tests.conftest import ROOT
-from tests.fakebotapi import FakeBotApi
+from tests.fakebotapi import FakeBotApi, polling
 from tests.test_dialogue import Chat
 
 EXPIRY = date(2027, 6, 30)  # renewal opens 2027-02-28, last day to submit 2027-05-29
@@ -603,6 +605,50 @@ async def test_a_sender_process_killed_mid_run_then_rerun_loses_and_repeats_noth
     assert out.decode().strip() == "reminders: 5 sent, 0 skipped, 0 failed", err.decode()
     assert sent_to(fake) == users  # nobody lost, nobody twice
     db.dispose()
+
+
+# --- end to end: the real Telegram adapter and the sender ---------------------------------------
+
+
+async def test_from_saving_in_telegram_to_done_on_the_reminder(shared_db, engine, fake):
+    """A Chinese user turns reminders on in the real bot, the sender reminds them, and "Done" on
+    the reminder stops that kind's reminders (the clock is real: the card expires in 2099)."""
+    application = build_application(
+        Settings.from_mapping({"BOT_TOKEN": fake.token, "TELEGRAM_API_BASE_URL": fake.base_url}),
+        db=shared_db,
+        engine=engine,
+    )
+    ada = fake.user("Ada", language_code="zh-hant")
+    chat = ada["id"]
+
+    async def replies_to(update: dict, *, count: int = 1) -> dict:
+        mark = len(fake.calls)
+        fake.push(update)
+        sent = await fake.wait_for_calls("sendMessage", count=count, since=mark, chat_id=chat)
+        return sent[-1].result
+
+    def data(message: dict, label: str) -> str:
+        rows = message["reply_markup"]["inline_keyboard"]
+        return next(b["callback_data"] for row in rows for b in row if b["text"] == label)
+
+    async with polling(application):
+        await replies_to(fake.command(ada, "start", "d_renewal"), count=2)  # welcome, question
+        result = await replies_to(fake.message(ada, "2099-06-30"))
+        saved = await replies_to(fake.callback_query(ada, data(result, "💾 儲存"), message=result))
+        on = await replies_to(fake.callback_query(ada, data(saved, "🔔 提醒我"), message=saved))
+        assert "已開啟就業金卡延期申請的提醒" in on["text"]
+        assert len(reminder_rows(shared_db, status=SCHEDULED)) == 4
+
+        opens = datetime(2099, 2, 28, 10, 0, tzinfo=TAIPEI)
+        assert await send(shared_db, engine, fake, now=opens) == Summary(sent=1)
+        reminder = fake.last_bot_message(ada["id"])
+        assert reminder is not None and reminder["text"].startswith("🔔 提醒：就業金卡延期申請")
+        done = await replies_to(
+            fake.callback_query(ada, data(reminder, "✅ 已完成，停止這些提醒"), message=reminder)
+        )
+    assert "不再提醒您就業金卡延期申請" in done["text"]
+    assert reminder_rows(shared_db, status=SCHEDULED) == []
+    assert [r.status for r in reminder_rows(shared_db)] == [SENT]
 
 
 # --- the command line -------------------------------------------------------------------------
