@@ -83,6 +83,8 @@ def create_db_engine(url: str) -> Engine:
         poolclass=StaticPool if memory else None,
     )
     event.listen(engine, "connect", _sqlite_connect)
+    if not memory:
+        event.listen(engine, "connect", _sqlite_file_connect)
     event.listen(engine, "begin", _sqlite_begin)
     return engine
 
@@ -93,6 +95,15 @@ def _sqlite_connect(dbapi_connection: Any, _record: object) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")  # wait for another process's write, not fail
+    cursor.close()
+
+
+def _sqlite_file_connect(dbapi_connection: Any, _record: object) -> None:
+    # Write-ahead logging: readers never wait for the writer, and a commit no longer syncs the
+    # whole file (NORMAL is durable across application crashes, which is what a bot needs).
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
 

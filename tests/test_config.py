@@ -51,3 +51,16 @@ def test_the_environment_is_read(monkeypatch):
     monkeypatch.setenv("BOT_TOKEN", "")
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     assert settings.staff_ids == frozenset({7}) and settings.bot_token is None
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("postgres://u:p@host:5432/db", "postgresql+psycopg://u:p@host:5432/db"),
+        ("postgresql://u@host/db", "postgresql+psycopg://u@host/db"),
+        ("postgresql+psycopg://u@host/db", "postgresql+psycopg://u@host/db"),
+        ("sqlite:///x.sqlite3", "sqlite:///x.sqlite3"),
+    ],
+)
+def test_database_url_gets_the_psycopg_driver(given, expected):
+    assert Settings.from_mapping({"DATABASE_URL": given}).database_url == expected

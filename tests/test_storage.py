@@ -262,3 +262,10 @@ def test_python_m_bot_migrate(tmp_path):
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == f"database: at migration {head_revision()}"
+
+
+def test_a_sqlite_file_uses_write_ahead_logging(tmp_path):
+    db = create_db_engine(f"sqlite:///{tmp_path / 'wal.sqlite3'}")
+    with db.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    db.dispose()
