@@ -15,10 +15,8 @@ import argparse
 import asyncio
 import os
 import sys
-import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
@@ -30,8 +28,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 from sqlalchemy import Engine as Database  # noqa: E402
-from sqlalchemy import create_engine, insert, text, update  # noqa: E402
-from sqlalchemy.exc import OperationalError  # noqa: E402
+from sqlalchemy import insert, text, update  # noqa: E402
 
 from bot import schedule  # noqa: E402
 from bot.dates import TAIPEI  # noqa: E402
@@ -40,7 +37,7 @@ from bot.knowledge import load_knowledge  # noqa: E402
 from bot.matching import Matcher  # noqa: E402
 from bot.models import Reminder, User  # noqa: E402
 from bot.reminders import BATCH_SECONDS, DEFAULT_RATE, ReminderSender, make_bot  # noqa: E402
-from bot.storage import claim_due_reminders, create_db_engine, migrate  # noqa: E402
+from bot.storage import claim_due_reminders, scratch_database  # noqa: E402
 from tests.fakebotapi import FakeBotApi  # noqa: E402
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -132,37 +129,6 @@ async def send(
     return summary.sent, elapsed
 
 
-@contextmanager
-def sqlite_db() -> Iterator[Database]:
-    with tempfile.TemporaryDirectory() as folder:
-        db = create_db_engine(f"sqlite:///{Path(folder) / 'bench.sqlite3'}")
-        migrate(db)
-        yield db
-        db.dispose()
-
-
-@contextmanager
-def postgres_db(url: str) -> Iterator[Database | None]:
-    admin = create_engine(f"{url}?connect_timeout=2")
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    try:
-        with admin.begin() as connection:
-            connection.execute(text(f"CREATE SCHEMA {schema}"))
-    except OperationalError:
-        admin.dispose()
-        yield None
-        return
-    db = create_db_engine(f"{url}?options=-csearch_path%3D{schema}")
-    try:
-        migrate(db)
-        yield db
-    finally:
-        db.dispose()
-        with admin.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
-
-
 def bench(args: argparse.Namespace) -> list[str]:
     knowledge = load_knowledge()
     engine = Engine(knowledge, Matcher(knowledge))
@@ -172,7 +138,8 @@ def bench(args: argparse.Namespace) -> list[str]:
         f"{batch} | in one claim | limit msg/s | sent | achieved msg/s | of the limit |",
         "|---|---|---|---|---|---|---|",
     ]
-    for label, database in (("SQLite", sqlite_db()), ("PostgreSQL", postgres_db(args.pg_url))):
+    databases = (("SQLite", None), ("PostgreSQL", args.pg_url))
+    for label, database in ((label, scratch_database(url)) for label, url in databases):
         with database as db:
             if db is None:
                 lines.append(f"| {label}: unreachable at {args.pg_url}, skipped |||||||")

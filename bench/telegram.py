@@ -15,11 +15,7 @@ import asyncio
 import itertools
 import os
 import sys
-import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,8 +26,6 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 from sqlalchemy import Engine as Database  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
-from sqlalchemy.exc import OperationalError  # noqa: E402
 from telegram import Update  # noqa: E402
 from telegram.ext import Application, ContextTypes, MessageHandler, filters  # noqa: E402
 
@@ -39,7 +33,7 @@ from bot.config import Settings  # noqa: E402
 from bot.dialogue import Engine  # noqa: E402
 from bot.knowledge import load_knowledge  # noqa: E402
 from bot.matching import Matcher  # noqa: E402
-from bot.storage import create_db_engine, migrate  # noqa: E402
+from bot.storage import scratch_database  # noqa: E402
 from bot.telegram.app import MAX_CONCURRENT_UPDATES, PerUserUpdates, build_application  # noqa: E402
 from tests.fakebotapi import Call, FakeBotApi, polling  # noqa: E402
 
@@ -141,37 +135,6 @@ def ours(db: Database, engine: Engine, *, rate_limit: bool = False):
     return build
 
 
-@contextmanager
-def sqlite_db() -> Iterator[Database]:
-    with tempfile.TemporaryDirectory() as folder:
-        db = create_db_engine(f"sqlite:///{Path(folder) / 'bench.sqlite3'}")
-        migrate(db)
-        yield db
-        db.dispose()
-
-
-@contextmanager
-def postgres_db(url: str) -> Iterator[Database | None]:
-    admin = create_engine(f"{url}?connect_timeout=2")
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    try:
-        with admin.begin() as connection:
-            connection.execute(text(f"CREATE SCHEMA {schema}"))
-    except OperationalError:
-        admin.dispose()
-        yield None
-        return
-    db = create_db_engine(f"{url}?options=-csearch_path%3D{schema}")
-    try:
-        migrate(db)
-        yield db
-    finally:
-        db.dispose()
-        with admin.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
-
-
 def row(result: Result, baseline: Result | None) -> str:
     ratio = f"{result.per_second / baseline.per_second:.2f}" if baseline else "1.00"
     return (
@@ -189,7 +152,8 @@ async def bench(args: argparse.Namespace) -> list[str]:
         "| bot | replies | updates/s | vs echo | p50 ms | p99 ms |",
         "|---|---|---|---|---|---|",
     ]
-    for label, database in (("SQLite", sqlite_db()), ("PostgreSQL", postgres_db(args.pg_url))):
+    databases = (("SQLite", None), ("PostgreSQL", args.pg_url))
+    for label, database in ((label, scratch_database(url)) for label, url in databases):
         with database as db:
             if db is None:
                 lines.append(f"| {label}: unreachable at {args.pg_url}, skipped | | | | | |")

@@ -16,7 +16,10 @@ one sender wins, held by a lease (see "reminders" below).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+import tempfile
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -27,7 +30,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, or_, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, delete, select
 
@@ -125,6 +128,40 @@ def migrate(db: Engine) -> str:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
     return head_revision()
+
+
+@contextmanager
+def scratch_database(url: str | None = None) -> Iterator[Engine | None]:
+    """A migrated, throwaway database for tests and benchmarks, removed afterwards.
+
+    Without `url`, a SQLite file in a temporary folder. With a PostgreSQL URL, a schema of its
+    own on that server, so concurrent runs never meet; None when the server is unreachable.
+    """
+    if url is None:
+        with tempfile.TemporaryDirectory() as folder:
+            db = create_db_engine(f"sqlite:///{Path(folder) / 'scratch.sqlite3'}")
+            migrate(db)
+            yield db
+            db.dispose()
+        return
+    admin = create_engine(f"{url}?connect_timeout=2")
+    schema = f"scratch_{uuid.uuid4().hex[:12]}"
+    try:
+        with admin.begin() as connection:
+            connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    except OperationalError:
+        admin.dispose()
+        yield None
+        return
+    db = create_db_engine(f"{url}?options=-csearch_path%3D{schema}")
+    try:
+        migrate(db)
+        yield db
+    finally:
+        db.dispose()
+        with admin.begin() as connection:
+            connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        admin.dispose()
 
 
 def head_revision() -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,28 +34,12 @@ PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 @pytest.fixture(scope="session")
 def postgres_db() -> Iterator[Engine]:
     """A migrated PostgreSQL schema of its own (concurrent test runs share the server)."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.exc import OperationalError
+    from bot.storage import scratch_database
 
-    from bot.storage import create_db_engine, migrate
-
-    admin = create_engine(f"{PG_URL}?connect_timeout=2")
-    schema = f"test_{uuid.uuid4().hex[:12]}"
-    try:
-        with admin.begin() as connection:
-            connection.execute(text(f"CREATE SCHEMA {schema}"))
-    except OperationalError:
-        admin.dispose()
-        pytest.skip(f"PostgreSQL unreachable at {PG_URL}")
-    db = create_db_engine(f"{PG_URL}?options=-csearch_path%3D{schema}")
-    try:
-        migrate(db)
+    with scratch_database(PG_URL) as db:
+        if db is None:
+            pytest.skip(f"PostgreSQL unreachable at {PG_URL}")
         yield db
-    finally:
-        db.dispose()
-        with admin.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
