@@ -23,6 +23,8 @@ from bot.knowledge import Knowledge, check_knowledge  # noqa: E402
 from bot.matching import Matcher  # noqa: E402
 
 DEFAULT_DEV = ROOT.parent / "shared" / "dev-questions.yaml"
+# Written without reading knowledge/: the closest thing here to the hidden judging set.
+DEFAULT_HOLDOUT = ROOT / "bench" / "holdout-questions.yaml"
 
 # Questions no topic should answer, written for this benchmark (not from the dev set).
 OUT_OF_SCOPE = [
@@ -78,6 +80,7 @@ def accuracy(matcher: Matcher, cases: list[tuple]) -> tuple[int, int, list[str]]
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--dev", type=Path, default=DEFAULT_DEV)
+    ap.add_argument("--holdout", type=Path, default=DEFAULT_HOLDOUT)
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--show-misses", action="store_true")
     args = ap.parse_args()
@@ -96,14 +99,16 @@ def main() -> int:
         f"RSS after load: {rss_mb:.0f} MB",
     ]
 
-    if args.dev.exists():
-        dev = yaml.safe_load(args.dev.read_text(encoding="utf-8"))["questions"]
-        ins = [(q["q"], q["expect"]) for q in dev if q["expect"]]
-        oos = [(q["q"], None) for q in dev if not q["expect"]]
+    for name, path in (("dev", args.dev), ("holdout", args.holdout)):
+        if not path.exists():
+            continue
+        cases = yaml.safe_load(path.read_text(encoding="utf-8"))["questions"]
+        ins = [(q["q"], q["expect"]) for q in cases if q["expect"]]
+        oos = [(q["q"], None) for q in cases if not q["expect"]]
         r, n, m1 = accuracy(matcher, ins)
-        report.append(f"dev in-scope: {r}/{n} = {r / n:.1%}")
+        report.append(f"{name} in-scope: {r}/{n} = {r / n:.1%}")
         r, n, m2 = accuracy(matcher, oos)
-        report.append(f"dev out-of-scope declined: {r}/{n}")
+        report.append(f"{name} out-of-scope declined: {r}/{n}")
         if args.show_misses:
             report += m1 + m2
 
