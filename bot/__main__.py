@@ -238,7 +238,6 @@ def _cmd_links(args: argparse.Namespace) -> int:
 def _cmd_console(args: argparse.Namespace) -> int:
     """Chat with the bot in the terminal (same engine and database as Telegram)."""
     import contextlib
-    import os
 
     from bot.config import Settings
     from bot.console import COLOURS, CONSOLE_USER_ID, PLAIN, Console, echo_input, wants_colour

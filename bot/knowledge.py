@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -203,7 +203,6 @@ Condition = Literal[
     "abroad", "inside_taiwan", "hk_macau", "not_hk_macau", "mainland_born", "first_application",
     "renewal",
 ]  # fmt: skip
-CONDITIONS: tuple[Condition, ...] = get_args(Condition)
 # A `when` naming both sides of one of these would hide its step or note from everybody.
 EXCLUSIVE_CONDITIONS: tuple[frozenset[Condition], ...] = (
     frozenset({"abroad", "inside_taiwan"}),

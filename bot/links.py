@@ -15,7 +15,7 @@ from bot.knowledge import Knowledge
 from bot.textnorm import Lang
 
 MAX_PAYLOAD = 64
-_PAYLOAD = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_PAYLOAD = re.compile(rf"[A-Za-z0-9_-]{{1,{MAX_PAYLOAD}}}")
 _ID = r"[a-z0-9]+(?:-[a-z0-9]+)*"
 _TOPIC = re.compile(rf"t_({_ID})")
 _GUIDE = re.compile(rf"g_({_ID})(?:_([1-9][0-9]{{0,3}}))?")

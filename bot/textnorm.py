@@ -44,7 +44,6 @@ _VARIANTS = str.maketrans(
 
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 CJK_RUN = re.compile(f"[{_CJK}]+")
-LATIN_WORD = re.compile(r"[a-z0-9][a-z0-9$.,'/+]*[a-z0-9]|[a-z0-9]")
 # Anything that is not a letter, a digit or CJK separates words; keep $ . , inside numbers/URLs.
 _SEPARATORS = re.compile(f"[^a-z0-9{_CJK}$.,'/+@:-]+")
 # Those characters stay only between two letters or digits ("gov.tw", "160,000", "re-apply").
