@@ -101,15 +101,19 @@ def skip_reason(item: DueReminder, *, today: date, latest: DueReminder) -> str |
     return None
 
 
-def latest_of_each_deadline(items: Sequence[DueReminder]) -> dict[tuple[int, str, str], int]:
-    """(user, kind, key) -> the index in `items` of its latest-scheduled reminder."""
-    latest: dict[tuple[int, str, str], int] = {}
-    for n, item in enumerate(items):
-        deadline = (item.user_id, item.reminder.kind, item.reminder.key)
-        best = latest.get(deadline)
-        if best is None or item.reminder.send_at >= items[best].reminder.send_at:
-            latest[deadline] = n
-    return latest
+def skip_reasons(items: Sequence[DueReminder], *, today: date) -> list[str | None]:
+    """`skip_reason` of each of `items` (due together), in order."""
+    latest: dict[tuple[int, str, str], DueReminder] = {}
+    for item in items:
+        best = latest.get(_deadline(item))
+        if best is None or item.reminder.send_at >= best.reminder.send_at:
+            latest[_deadline(item)] = item
+    return [skip_reason(item, today=today, latest=latest[_deadline(item)]) for item in items]
+
+
+def _deadline(item: DueReminder) -> tuple[int, str, str]:
+    """The user's deadline a reminder is about: (user, kind, key)."""
+    return item.user_id, item.reminder.kind, item.reminder.key
 
 
 class ReminderSender:
@@ -164,11 +168,8 @@ class ReminderSender:
     async def send_batch(self, batch: Sequence[DueReminder]) -> None:
         """Send a claimed batch: skip what is not worth sending, pace the rest."""
         today = taipei_today(self.now())
-        latest = latest_of_each_deadline(batch)
         to_send: list[DueReminder] = []
-        for item in batch:
-            deadline = (item.user_id, item.reminder.kind, item.reminder.key)
-            reason = skip_reason(item, today=today, latest=batch[latest[deadline]])
+        for item, reason in zip(batch, skip_reasons(batch, today=today), strict=True):
             if reason is None:
                 to_send.append(item)
             else:
@@ -286,13 +287,9 @@ def _seconds(exc: RetryAfter) -> float:
 def dry_run_lines(db: Database, *, now: datetime) -> list[str]:
     """What a run at `now` would do, one line per due reminder, then a summary line."""
     items = storage.due_reminders(db, now=now)
-    latest = latest_of_each_deadline(items)
-    today = taipei_today(now)
     lines, to_send = [], 0
-    for item in items:
+    for item, reason in zip(items, skip_reasons(items, today=taipei_today(now)), strict=True):
         r = item.reminder
-        deadline = (item.user_id, r.kind, r.key)
-        reason = skip_reason(item, today=today, latest=items[latest[deadline]])
         to_send += reason is None
         lines.append(
             f"#{item.id} user {item.user_id} {r.kind}/{r.key} -{r.days_before}d "
