@@ -36,7 +36,7 @@ from bot.dialogue import Engine  # noqa: E402
 from bot.knowledge import load_knowledge  # noqa: E402
 from bot.matching import Matcher  # noqa: E402
 from bot.models import Reminder, User  # noqa: E402
-from bot.reminders import BATCH_SECONDS, DEFAULT_RATE, ReminderSender, make_bot  # noqa: E402
+from bot.reminders import DEFAULT_RATE, ReminderSender, claim_size, make_bot  # noqa: E402
 from bot.storage import claim_due_reminders, scratch_database  # noqa: E402
 from tests.fakebotapi import FakeBotApi  # noqa: E402
 
@@ -132,7 +132,7 @@ async def send(
 def bench(args: argparse.Namespace) -> list[str]:
     knowledge = load_knowledge()
     engine = Engine(knowledge, Matcher(knowledge))
-    batch = max(50, int(DEFAULT_RATE * BATCH_SECONDS))
+    batch = claim_size(DEFAULT_RATE)
     lines = [
         "| database | claim all due, in batches of "
         f"{batch} | in one claim | limit msg/s | sent | achieved msg/s | of the limit |",

@@ -83,6 +83,11 @@ class Pacer:
         self._next = max(self._next, self._clock() + seconds)
 
 
+def claim_size(rate: float) -> int:
+    """How many reminders one claim takes: what `rate` sends in BATCH_SECONDS, at least 50."""
+    return max(50, int(rate * BATCH_SECONDS))
+
+
 def skip_reason(item: DueReminder, *, today: date, latest: DueReminder) -> str | None:
     """Why a due reminder is not worth sending (None: send it).
 
@@ -143,7 +148,7 @@ class ReminderSender:
         self.now = now
         self.lease, self.retry_delay, self.max_attempts = lease, retry_delay, max_attempts
         self.concurrency = concurrency
-        self.batch_size = batch_size or max(50, int(rate * BATCH_SECONDS))
+        self.batch_size = batch_size or claim_size(rate)
         self.claimant = claimant or claimant_name()
         self.summary = Summary()
         self._blocked: set[int] = set()  # users who blocked the bot during this run
