@@ -55,6 +55,7 @@ class Tuning:
     unigram_weight: float = 0.35  # a single Chinese character says less than a pair
     typo_cutoff: float = 84.0  # rapidfuzz ratio to accept a known word for an unknown one
     answer_weight: float = 0.5  # the answer text also describes the topic, more loosely
+    bigram_coverage: float = 0.15  # how much an unknown Chinese bigram counts against coverage
     bayes_weight: float = 1.0  # how much a naive-Bayes vote between topics reorders them
     bayes_smoothing: float = 0.1
 
@@ -345,11 +346,18 @@ class Matcher:
         if not feats:
             return [], 0.0
         weights = {f: w * self.idf.get(f, self.unknown_idf) for f, w in feats.items()}
-        total = sum(weights.values())
-        known = sum(w for f, w in weights.items() if f in self.idf)
-        coverage = known / total if total else 0.0
+        # Coverage: how much of the question the content knows at all. Chinese bigrams count
+        # for little: a sentence's bigrams straddle word boundaries, and those are unknown
+        # however on-topic it is ("系統提示我" has 統提, 示我).
+        judged = {
+            f: w * self.tuning.bigram_coverage if f.startswith("b:") else w
+            for f, w in weights.items()
+        }
+        known = sum(w for f, w in judged.items() if f in self.idf)
+        coverage = known / sum(judged.values()) if judged else 0.0
         if known == 0:
             return [], 0.0
+        total = sum(w for f, w in weights.items() if f in self.idf)
 
         shared: dict[int, float] = defaultdict(float)
         for f, w in feats.items():

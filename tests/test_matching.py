@@ -129,3 +129,16 @@ def test_identifiers_in_a_question_do_not_hide_the_answer(matcher):
     with_id = matcher.match("my UI number A123456789 does not work on the platform")
     assert with_id.answer == plain.answer
     assert with_id.answer is not None
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("请问境外核准证明下载之后一定要彩色打印吗", "approval-letter"),
+        ("我已經在台灣了，想問境內申請送出後需要待多久", "apply-from-inside-taiwan"),
+    ],
+)
+def test_long_chinese_sentences_are_not_penalised_for_their_bigrams(matcher, question, topic):
+    # Bigrams that straddle word boundaries (經在, 灣了) are unknown in any real sentence.
+    result = matcher.match(question)
+    assert result.answer is not None and result.answer.id == topic
