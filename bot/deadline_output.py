@@ -20,6 +20,7 @@ from bot.deadlines import (
     RenewalStatus,
     RenewalWindow,
 )
+from bot.knowledge import cite_all
 from bot.textnorm import Lang
 
 PRODID = "-//Taiwan Gold Card help desk bot//Deadlines//EN"
@@ -55,8 +56,7 @@ def summary_text(result: Deadlines, lang: Lang, *, today: date) -> str:
         lines.append(_renewal_status_line(result, lang))
     if isinstance(result, ProcessingEstimate):
         lines.extend(_stage_lines(result, lang))
-    sources = ("；" if lang == "zh" else "; ").join(s.cite(lang) for s in kind.sources)
-    lines.append(f"{'來源' if lang == 'zh' else 'Source'}{colon}{sources}")
+    lines.append(f"{'來源' if lang == 'zh' else 'Source'}{colon}{cite_all(kind.sources, lang)}")
     return "\n".join(lines)
 
 

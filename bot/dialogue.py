@@ -30,7 +30,7 @@ from bot.dates import (
 )
 from bot.deadline_output import deadlines_ics, summary_text
 from bot.i18n import lang_of, render, translations
-from bot.knowledge import FaqEntry, Knowledge
+from bot.knowledge import Knowledge, cite_all
 from bot.matching import Matcher
 from bot.redact import redact
 from bot.schedule import Reminder
@@ -524,7 +524,7 @@ class Engine:
             title=entry.title[turn.lang],
             answer=entry.answer[turn.lang].strip(),
             links=[(link.title[turn.lang], link.url) for link in entry.links],
-            sources=_cite(entry, turn.lang),
+            sources=cite_all(entry.source, turn.lang),
         )
         rows = [
             (Button(self.knowledge.faq[r].title[turn.lang], data=cb.encode(cb.Topic(r))),)
@@ -1219,7 +1219,3 @@ def _small_talk(text: str) -> Literal["greeting", "thanks"] | None:
     ):
         return "greeting"
     return None
-
-
-def _cite(entry: FaqEntry, lang: Lang) -> str:
-    return ("；" if lang == "zh" else "; ").join(source.cite(lang) for source in entry.source)

@@ -6,7 +6,7 @@ Content lives in `knowledge/`; `python -m bot check` runs `check_knowledge` and 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -143,6 +143,11 @@ class Source(_Frozen):
             else ("introduction")
         )
         return f"Tutorial {tutorial.number} ({tutorial.title_en}), {where}"
+
+
+def cite_all(sources: Iterable[Source], lang: Lang) -> str:
+    """Several sources on one line, separated as the language punctuates a list."""
+    return ("；" if lang == "zh" else "; ").join(source.cite(lang) for source in sources)
 
 
 def _step_ranges(steps: tuple[int, ...]) -> str:
