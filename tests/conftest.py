@@ -1,4 +1,4 @@
-"""Shared fixtures: the real knowledge base and matcher (loaded once), and databases."""
+"""Shared fixtures: the real knowledge base, matcher and engine (built once), and databases."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from bot.dialogue import Engine as DialogueEngine
 from bot.knowledge import Knowledge, load_knowledge
 from bot.matching import Matcher
 
@@ -24,6 +25,11 @@ def knowledge() -> Knowledge:
 @pytest.fixture(scope="session")
 def matcher(knowledge: Knowledge) -> Matcher:
     return Matcher(knowledge)
+
+
+@pytest.fixture(scope="session")
+def engine(knowledge: Knowledge, matcher: Matcher) -> DialogueEngine:
+    return DialogueEngine(knowledge, matcher)
 
 
 # --- databases: every storage and engine test runs on SQLite and, when reachable, PostgreSQL ---
@@ -45,17 +51,38 @@ def postgres_db() -> Iterator[Engine]:
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db(request: pytest.FixtureRequest) -> Iterator[Engine]:
     """A migrated, empty database: in-memory SQLite, or the session's PostgreSQL schema."""
+    from bot.storage import create_db_engine, migrate
+
+    if request.param == "postgresql":
+        yield from _emptied_postgres(request)
+        return
+    db = create_db_engine("sqlite://")
+    migrate(db)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture(params=["sqlite-file", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def shared_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A migrated, empty database several connections use at once (a test reads it while the
+    bot writes, which one shared in-memory connection cannot do): a SQLite file, or the
+    session's PostgreSQL schema."""
+    from bot.storage import create_db_engine, migrate
+
+    if request.param == "postgresql":
+        yield from _emptied_postgres(request)
+        return
+    db = create_db_engine(f"sqlite:///{tmp_path / 'shared.sqlite3'}")
+    migrate(db)
+    yield db
+    db.dispose()
+
+
+def _emptied_postgres(request: pytest.FixtureRequest) -> Iterator[Engine]:
+    """The session's PostgreSQL schema for one test, emptied after it."""
     from sqlalchemy import text
     from sqlmodel import SQLModel
 
-    from bot.storage import create_db_engine, migrate
-
-    if request.param == "sqlite":
-        db = create_db_engine("sqlite://")
-        migrate(db)
-        yield db
-        db.dispose()
-        return
     db = request.getfixturevalue("postgres_db")
     yield db
     tables = ", ".join(table.name for table in SQLModel.metadata.sorted_tables)

@@ -118,11 +118,6 @@ class Chat:
             return load_state(session, user_id=self.user_id)[0]
 
 
-@pytest.fixture(scope="session")
-def engine(knowledge, matcher) -> Engine:
-    return Engine(knowledge, matcher)
-
-
 @pytest.fixture
 def chat(db, engine) -> Chat:
     return Chat(db, engine)

@@ -6,12 +6,11 @@ from __future__ import annotations
 from datetime import date
 from html.parser import HTMLParser
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.callbacks import MAX_BYTES, decode
-from bot.dialogue import COMMANDS, Engine, Event, Reply, State
+from bot.dialogue import COMMANDS, Event, Reply, State
 
 ALLOWED_TAGS = {"b", "i", "a", "code"}
 TODAY = date(2026, 11, 21)
@@ -47,11 +46,6 @@ def check_reply(reply: Reply) -> None:
             if button.data is not None:
                 assert len(button.data.encode()) <= MAX_BYTES
                 assert decode(button.data) is not None, button.data
-
-
-@pytest.fixture(scope="module")
-def engine(knowledge, matcher) -> Engine:
-    return Engine(knowledge, matcher)
 
 
 _VALID_DATA = [

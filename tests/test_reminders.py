@@ -10,14 +10,13 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine as Database
-from sqlalchemy import text
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, select
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
@@ -78,11 +77,6 @@ WORDS = {
 @pytest.fixture(autouse=True)
 def _retry_after_as_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PTB_TIMEDELTA", "true")  # else reading RetryAfter.retry_after warns
-
-
-@pytest.fixture(scope="session")
-def engine(knowledge, matcher) -> Engine:
-    return Engine(knowledge, matcher)
 
 
 @dataclass
@@ -492,22 +486,6 @@ async def test_pacing_stays_under_the_broadcast_rate(db, engine, fake):
 
 
 # --- exactly once with concurrent and killed senders ---------------------------------------
-
-
-@pytest.fixture(params=["sqlite-file", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def shared_db(request: pytest.FixtureRequest, tmp_path) -> Iterator[Database]:
-    """A database several connections use at once (in-memory SQLite has only one)."""
-    if request.param == "postgresql":
-        db = request.getfixturevalue("postgres_db")
-        yield db
-        tables = ", ".join(table.name for table in SQLModel.metadata.sorted_tables)
-        with db.begin() as connection:
-            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        return
-    db = create_db_engine(f"sqlite:///{tmp_path / 'reminders.sqlite3'}")
-    migrate(db)
-    yield db
-    db.dispose()
 
 
 def test_concurrent_claims_never_overlap(shared_db):

@@ -9,20 +9,18 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine as Database
-from sqlalchemy import text
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session
 from telegram.ext import Application
 
 from bot import links
 from bot.config import Settings
 from bot.dialogue import Button, Document, Engine, Reply, command_menu
 from bot.models import User
-from bot.storage import create_db_engine, migrate
 from bot.telegram.app import (
     SetupError,
     api_urls,
@@ -49,26 +47,10 @@ async def fake() -> AsyncIterator[FakeBotApi]:
         yield api
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db(request: pytest.FixtureRequest, tmp_path) -> Iterator[Database]:
-    """A migrated, empty database: a SQLite file (a test reads it while the bot writes, which
-    one shared in-memory connection cannot do), or the session's PostgreSQL schema."""
-    if request.param == "sqlite":
-        sqlite = create_db_engine(f"sqlite:///{tmp_path / 'bot.sqlite3'}")
-        migrate(sqlite)
-        yield sqlite
-        sqlite.dispose()
-        return
-    postgres = request.getfixturevalue("postgres_db")
-    yield postgres
-    tables = ", ".join(table.name for table in SQLModel.metadata.sorted_tables)
-    with postgres.begin() as connection:
-        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-
-
 @pytest.fixture
-def engine(knowledge, matcher) -> Engine:
-    return Engine(knowledge, matcher)
+def db(shared_db: Database) -> Database:
+    """The bot's database: one a test can read while the bot writes it."""
+    return shared_db
 
 
 def settings_for(fake: FakeBotApi, **environ: str) -> Settings:
