@@ -448,8 +448,7 @@ class Engine:
         return Reply(render("ask.html", turn.lang), (self._menu_row(turn),), edit=edit)
 
     def _help(self, turn: _Turn, state: State) -> Reply:
-        commands = [(name, turn.gettext(description)) for name, description in COMMANDS]
-        text = render("help.html", turn.lang, commands=commands)
+        text = render("help.html", turn.lang, commands=command_menu(turn.lang))
         return Reply(text, self._menu_keyboard(turn, state))
 
     def _language_menu(self, turn: _Turn, *, edit: bool = False) -> Reply:
@@ -526,10 +525,7 @@ class Engine:
             links=[(link.title[turn.lang], link.url) for link in entry.links],
             sources=cite_all(entry.source, turn.lang),
         )
-        rows = [
-            (Button(self.knowledge.faq[r].title[turn.lang], data=cb.encode(cb.Topic(r))),)
-            for r in entry.related[:MAX_RELATED]
-        ]
+        rows = self._topic_rows(turn, entry.related[:MAX_RELATED])
         rows.append(
             (
                 turn.button("👍 Helpful", cb.Feedback(topic, True)),
@@ -545,12 +541,16 @@ class Engine:
         return (turn.button("↩️ Back to step %(n)s", cb.GuideContinue(), n=state.step),)
 
     def _did_you_mean(self, turn: _Turn, state: State, topics: Sequence[str]) -> Reply:
-        rows = [
+        rows = self._topic_rows(turn, topics)
+        rows.append((turn.button("None of these", cb.NoneOfThese()),))
+        return Reply(render("did_you_mean.html", turn.lang), tuple(rows))
+
+    def _topic_rows(self, turn: _Turn, topics: Sequence[str]) -> list[tuple[Button, ...]]:
+        """One button per FAQ topic, titled in the turn's language, that opens its answer."""
+        return [
             (Button(self.knowledge.faq[t].title[turn.lang], data=cb.encode(cb.Topic(t))),)
             for t in topics
         ]
-        rows.append((turn.button("None of these", cb.NoneOfThese()),))
-        return Reply(render("did_you_mean.html", turn.lang), tuple(rows))
 
     def _help_desk(self, turn: _Turn, state: State, template: str, *, edit: bool = False) -> Reply:
         """`template` ("I don't know", "sorry it didn't help") with the Gold Card Office's contacts
@@ -609,17 +609,13 @@ class Engine:
     ) -> Outcome:
         guide = self.knowledge.guides[guide_id]
         first = guides.start(guide, profile=state.profile).n
-        sections = [
-            (s.title[turn.lang], guide.section_steps(s.id)[0].n, guide.section_steps(s.id)[-1].n)
-            for s in guide.sections
-        ]
         text = render(
             "guide_overview.html",
             turn.lang,
             title=guide.title[turn.lang],
             intro=guide.intro[turn.lang].strip() if guide.intro else "",
             total=guide.total,
-            sections=sections,
+            sections=_section_spans(guide, turn.lang),
         )
         rows = (
             (turn.button("▶️ Start", cb.GuideOpen(guide.id, first)),),
@@ -675,10 +671,7 @@ class Engine:
                     for label, value in ((N_("Yes"), True), (N_("No"), False))
                 )
             )
-        rows += [
-            (Button(self.knowledge.faq[t].title[lang], data=cb.encode(cb.Topic(t))),)
-            for t in step.topics[:MAX_RELATED]
-        ]
+        rows += self._topic_rows(turn, step.topics[:MAX_RELATED])
         rows.append(self._step_nav_row(turn, guide, position))
         rows.append(
             (
@@ -714,13 +707,15 @@ class Engine:
             (
                 turn.button(
                     "%(title)s (steps %(first)s–%(last)s)",
-                    cb.GuideSection(guide.id, s.id),
-                    title=s.title[turn.lang],
-                    first=guide.section_steps(s.id)[0].n,
-                    last=guide.section_steps(s.id)[-1].n,
+                    cb.GuideSection(guide.id, section.id),
+                    title=title,
+                    first=first,
+                    last=last,
                 ),
             )
-            for s in guide.sections
+            for section, (title, first, last) in zip(
+                guide.sections, _section_spans(guide, turn.lang), strict=True
+            )
         ]
         rows.append(
             (
@@ -1151,6 +1146,15 @@ class Engine:
 def _command_name(text: str) -> str:
     """`Start@GoldCardBot` -> `start`."""
     return text.strip().lstrip("/").split("@")[0].lower()
+
+
+def _section_spans(guide: guides.Guide, lang: Lang) -> list[tuple[str, int, int]]:
+    """(title, first step, last step) of each section of `guide`, in order."""
+    spans = []
+    for section in guide.sections:
+        steps = guide.section_steps(section.id)
+        spans.append((section.title[lang], steps[0].n, steps[-1].n))
+    return spans
 
 
 def _send_date(reminder: Reminder) -> date:
