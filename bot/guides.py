@@ -135,9 +135,7 @@ def start(
     if step is not None and section is not None:
         raise GuideError("start at a step or at a section, not both")
     if step is not None:
-        if not guide.has_step(step):
-            raise GuideError(f"guide {guide.id!r} has steps 1–{guide.total}, not {step}")
-        return Position(guide.id, step, profile)
+        return Position(guide.id, _checked_step(guide, step).n, profile)
     if section is not None:
         return _section_start(guide, section, profile)
     first = _next_applicable(guide, profile, after=0)
@@ -267,6 +265,14 @@ def _conditions(step: Step) -> set[Condition]:
 # --- helpers ---------------------------------------------------------------------------------
 
 
+def _checked_step(guide: Guide, n: int) -> Step:
+    """Step `n` of `guide`; GuideError (a bad link or argument) when it has no such step."""
+    try:
+        return guide.step(n)
+    except IndexError as exc:
+        raise GuideError(str(exc)) from None
+
+
 def _shown(step: Step, profile: Profile) -> bool:
     """Unknown answers show the step (marked conditional); only a known mismatch skips it."""
     return profile.admits(step.when) is not False
@@ -309,9 +315,7 @@ def condition_label(when: tuple[Condition, ...], lang: Lang) -> str:
 
 def guide_as_json(guide: Guide, lang: Lang, step: int | None = None) -> dict[str, Any]:
     """The guide (or one step) as the DESIGN.md contract prints it, shared steps expanded."""
-    if step is not None and not guide.has_step(step):
-        raise GuideError(f"guide {guide.id!r} has steps 1–{guide.total}, not {step}")
-    steps = guide.steps if step is None else (guide.step(step),)
+    steps = guide.steps if step is None else (_checked_step(guide, step),)
     titles = {s.id: s.title[lang] for s in guide.sections}
     return {
         "id": guide.id,
@@ -333,9 +337,7 @@ def guide_as_json(guide: Guide, lang: Lang, step: int | None = None) -> dict[str
 
 def guide_as_text(guide: Guide, lang: Lang, step: int | None = None) -> str:
     """The guide (or one step) as readable plain text, conditions spelled out."""
-    if step is not None and not guide.has_step(step):
-        raise GuideError(f"guide {guide.id!r} has steps 1–{guide.total}, not {step}")
-    steps = guide.steps if step is None else (guide.step(step),)
+    steps = guide.steps if step is None else (_checked_step(guide, step),)
     blocks: list[str] = [guide.title[lang]]
     if step is None and guide.intro is not None:
         blocks.append(guide.intro[lang])
