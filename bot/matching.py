@@ -19,7 +19,7 @@ from functools import lru_cache
 import snowballstemmer
 from rapidfuzz import fuzz, process, utils
 
-from bot.knowledge import FaqEntry, Knowledge
+from bot.knowledge import FaqEntry, Knowledge, cite_all
 from bot.redact import strip_identifiers
 from bot.textnorm import CJK_RUN, LANGS, Lang, detect_lang, normalize
 
@@ -481,6 +481,6 @@ def render_entry_text(entry: FaqEntry, lang: Lang) -> str:
     if entry.links:
         lines += ["", "連結：" if lang == "zh" else "Links:"]
         lines += [f"• {link.title[lang]}: {link.url}" for link in entry.links]
-    sources = "; ".join(src.cite(lang) for src in entry.source)
+    sources = cite_all(entry.source, lang)
     lines += ["", f"資料來源：{sources}" if lang == "zh" else f"Source: {sources}"]
     return "\n".join(lines)
