@@ -12,9 +12,10 @@ import itertools
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import snowballstemmer
 from rapidfuzz import fuzz, process, utils
@@ -132,6 +133,25 @@ def _stem(word: str) -> str:
     return _stemmer.stemWord(word.strip(".,'/:+-"))
 
 
+def _fold_greedy(
+    units: Sequence[str],
+    longest: Callable[[Any, int], tuple[str, int] | None],
+    separator: str,
+) -> str:
+    """Replace the longest synonym term starting at each unit (character or word) by its token."""
+    out: list[str] = []
+    i = 0
+    while i < len(units):
+        found = longest(units, i)
+        if found is None:
+            out.append(units[i])
+            i += 1
+        else:
+            out.append(f" ⟦{found[0]}⟧ ")
+            i += found[1]
+    return separator.join(out)
+
+
 class _Vocabulary:
     """Folds synonyms to concept tokens and turns normalised text into weighted features."""
 
@@ -171,41 +191,27 @@ class _Vocabulary:
         return self._fold_latin(_SCRIPT_BOUNDARY.sub(" ", self._fold_cjk(text)))
 
     def _fold_cjk(self, text: str) -> str:
-        out: list[str] = []
-        i, n = 0, len(text)
-        while i < n:
-            lengths = self._cjk_lengths.get(text[i])
-            # A term starting with a letter ("pdf檔") must start a word, not end one.
-            if lengths and not (text[i].isascii() and i and text[i - 1].isalnum()):
-                for length in lengths:
-                    concept = self._cjk_terms.get(text[i : i + length])
-                    if concept is not None:
-                        out.append(f" ⟦{concept}⟧ ")
-                        i += length
-                        break
-                else:
-                    out.append(text[i])
-                    i += 1
-            else:
-                out.append(text[i])
-                i += 1
-        return "".join(out)
+        return _fold_greedy(text, self._longest_cjk_term, "")
+
+    def _longest_cjk_term(self, text: str, i: int) -> tuple[str, int] | None:
+        # A term starting with a letter ("pdf檔") must start a word, not end one.
+        if text[i].isascii() and i and text[i - 1].isalnum():
+            return None
+        for length in self._cjk_lengths.get(text[i], ()):
+            concept = self._cjk_terms.get(text[i : i + length])
+            if concept is not None:
+                return concept, length
+        return None
 
     def _fold_latin(self, text: str) -> str:
-        words = text.split()
-        out: list[str] = []
-        i = 0
-        while i < len(words):
-            for n in range(min(self._max_words, len(words) - i), 0, -1):
-                concept = self._latin_terms.get(" ".join(words[i : i + n]))
-                if concept is not None:
-                    out.append(f"⟦{concept}⟧")
-                    i += n
-                    break
-            else:
-                out.append(words[i])
-                i += 1
-        return " ".join(out)
+        return _fold_greedy(text.split(), self._longest_latin_term, " ")
+
+    def _longest_latin_term(self, words: list[str], i: int) -> tuple[str, int] | None:
+        for n in range(min(self._max_words, len(words) - i), 0, -1):
+            concept = self._latin_terms.get(" ".join(words[i : i + n]))
+            if concept is not None:
+                return concept, n
+        return None
 
     def learn(self, features: Iterable[str]) -> None:
         self.known.update(features)
