@@ -96,11 +96,13 @@ def _zh_impossible(text: str, p: dict) -> str:
     )
 
 
+def _readings(p: dict) -> tuple[date, date]:
+    """The two dates an ambiguous a/b/yyyy could mean: day first, then month first."""
+    return date.fromisoformat(p["day_first"]), date.fromisoformat(p["month_first"])
+
+
 def _en_ambiguous(text: str, p: dict) -> str:
-    day_first, month_first = (
-        date.fromisoformat(p["day_first"]),
-        date.fromisoformat(p["month_first"]),
-    )
+    day_first, month_first = _readings(p)
     return (
         f"“{text}” could be {day_first.day} {_en_month(day_first.month)} or"
         f" {month_first.day} {_en_month(month_first.month)} {day_first.year};"
@@ -109,10 +111,7 @@ def _en_ambiguous(text: str, p: dict) -> str:
 
 
 def _zh_ambiguous(text: str, p: dict) -> str:
-    day_first, month_first = (
-        date.fromisoformat(p["day_first"]),
-        date.fromisoformat(p["month_first"]),
-    )
+    day_first, month_first = _readings(p)
     return (
         f"「{text}」可能是{day_first.month}月{day_first.day}日，也可能是{month_first.month}月"
         f"{month_first.day}日；請把年份寫在前面：{day_first} 或 {month_first}。"
