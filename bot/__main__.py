@@ -7,8 +7,12 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from bot.knowledge import KnowledgeError, check_knowledge, load_knowledge
+
+if TYPE_CHECKING:
+    from bot.routing import Router
 
 EXIT_USAGE = 2
 
@@ -27,9 +31,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 def _cmd_ask(args: argparse.Namespace) -> int:
     """Answer one question (argument) or one per stdin line, as text or JSON lines."""
-    from bot.matching import Matcher, render_answer_text
+    from bot.matching import Matcher
+    from bot.routing import Router
 
-    matcher = Matcher(load_knowledge())
+    knowledge = load_knowledge()
+    router = Router(knowledge, Matcher(knowledge))
     if args.question is not None:
         questions: Iterable[str] = [" ".join(args.question)]
         if not any(q.strip() for q in questions):
@@ -37,23 +43,27 @@ def _cmd_ask(args: argparse.Namespace) -> int:
                   file=sys.stderr)  # fmt: skip
             return EXIT_USAGE
     elif sys.stdin.isatty():
-        return _ask_loop(matcher, as_json=args.json)
+        return _ask_loop(router, as_json=args.json)
     else:
         questions = (line.rstrip("\n") for line in sys.stdin)
     for question in questions:
-        result = matcher.match(question)
-        if args.json:
-            print(json.dumps(result.as_json(), ensure_ascii=False), flush=True)
-        else:
-            print(render_answer_text(matcher.knowledge, result), flush=True)
+        print(_ask_one(router, question, as_json=args.json), flush=True)
     return 0
 
 
-def _ask_loop(matcher: object, *, as_json: bool) -> int:
-    """An interactive question prompt (Ctrl-D or 'quit' to leave)."""
-    from bot.matching import Matcher, render_answer_text
+def _ask_one(router: Router, question: str, *, as_json: bool) -> str:
+    """One question routed as the chat would, as a JSON line or the plain-text reply."""
+    from bot.dates import taipei_today
+    from bot.matching import render_answer_text
 
-    assert isinstance(matcher, Matcher)
+    route = router.route(question, today=taipei_today())
+    if as_json:
+        return json.dumps(route.as_json(), ensure_ascii=False)
+    return render_answer_text(router.knowledge, route.result)
+
+
+def _ask_loop(router: Router, *, as_json: bool) -> int:
+    """An interactive question prompt (Ctrl-D or 'quit' to leave)."""
     print("Gold Card help desk — ask a question in English or 中文 (Ctrl-D to quit).")
     while True:
         try:
@@ -65,11 +75,7 @@ def _ask_loop(matcher: object, *, as_json: bool) -> int:
             return 0
         if not question.strip():
             continue
-        result = matcher.match(question)
-        if as_json:
-            print(json.dumps(result.as_json(), ensure_ascii=False))
-        else:
-            print(render_answer_text(matcher.knowledge, result), end="\n\n")
+        print(_ask_one(router, question, as_json=as_json), end="\n" if as_json else "\n\n")
 
 
 def _cmd_guide(args: argparse.Namespace) -> int:

@@ -1,0 +1,239 @@
+"""The router: one decision for every typed message — an FAQ answer with the guide and calculator
+that go with it, a short reply to thanks, or an honest decline.
+
+Pipeline (each step a plain function in `bot.understanding`): acknowledgements → dates found and
+cut out → negation and scope → the question sentence(s) → the matcher on each → the decision.
+Pure and deterministic; the engine, `ask --json` and the terminal chat all use it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Literal
+
+from bot import deadlines
+from bot.knowledge import Knowledge
+from bot.matching import Matcher, MatchResult
+from bot.textnorm import Lang, detect_lang, normalize
+from bot.understanding import (
+    FoundDate,
+    asks_to_calculate,
+    content_sentences,
+    find_dates,
+    is_acknowledgement,
+    question_sentences,
+    scope,
+    without_dates,
+)
+
+RouteKind = Literal["answer", "candidates", "decline", "ack"]
+
+# Kinds whose given date is an event that has happened (so "today" / 「今天」 can name it);
+# a card's or passport's expiry is never "today" in a question.
+_EVENT_KINDS = frozenset({"supplement", "pickup", "address", "domestic-stay", "password",
+                          "processing"})  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A guide (or one of its steps) or a deadline calculator the reply offers or runs."""
+
+    kind: Literal["guide", "deadline"]
+    id: str
+    step: int | None = None
+    date: date | None = None  # read from the message: the deadlines are computed for it
+    profile: str | None = None  # the processing calculator's applicant profile, when known
+
+    def as_json(self) -> dict[str, object]:
+        out: dict[str, object] = {"kind": self.kind, "id": self.id}
+        if self.step is not None:
+            out["step"] = self.step
+        if self.date is not None:
+            out["date"] = self.date.isoformat()
+        return out
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where a message goes. `result` is the matcher's reading of the question that decided."""
+
+    kind: RouteKind
+    question: str
+    lang: Lang
+    result: MatchResult
+    offers: tuple[Offer, ...] = ()
+    also: str | None = None  # a second question's topic, offered as "You also asked: …"
+    not_the_card: bool = False  # the message says it is about another permit, not the card
+    dates: tuple[FoundDate, ...] = field(default=(), repr=False)
+
+    @property
+    def topic(self) -> str | None:
+        return self.result.answer.id if self.kind == "answer" and self.result.answer else None
+
+    def as_json(self) -> dict[str, object]:
+        """The `ask --json` contract object (DESIGN.md), with `offers` and `also`."""
+        out = self.result.as_json()
+        out["question"] = self.question
+        out["lang"] = self.lang
+        if self.kind != "answer":
+            out["answer"] = None
+        out["offers"] = [offer.as_json() for offer in self.offers]
+        out["also"] = self.also
+        return out
+
+
+class Router:
+    """Routes typed messages; build once per Knowledge and Matcher."""
+
+    def __init__(self, knowledge: Knowledge, matcher: Matcher) -> None:
+        self.knowledge = knowledge
+        self.matcher = matcher
+        self._step_features = {
+            guide.id: {
+                step.n: self._features(step.title.zh + " " + step.title.en)
+                for step in guide.steps
+                if step.n > _LOGIN_STEPS.get(guide.id, 0)
+            }
+            for guide in knowledge.guides.values()
+        }
+
+    def route(self, text: str, *, today: date) -> Route:
+        """Decide what the message asks and what the reply offers."""
+        lang = detect_lang(text)
+        empty = MatchResult(text, lang, None, ())
+        if is_acknowledgement(text):
+            return Route("ack", text, lang, empty)
+        dates = tuple(find_dates(text, today=today))
+        read = scope(without_dates(text, list(dates)))
+        if read.not_the_card:
+            return Route("decline", text, lang, empty, not_the_card=True, dates=dates)
+        main, also = self._decide(read.text)
+        if main.answer is None:
+            kind: RouteKind = "candidates" if main.candidates else "decline"
+            return Route(kind, text, lang, main, dates=dates)
+        topic = main.answer.id
+        offers = self._offers(topic, text, dates)
+        return Route("answer", text, lang, main, offers, also=also, dates=dates)
+
+    # -- deciding --
+
+    def _decide(self, text: str) -> tuple[MatchResult, str | None]:
+        """The matcher's result for the question that decides, and a second question's topic."""
+        asked = question_sentences(text)
+        content = content_sentences(text)
+        whole = self.matcher.match(" ".join(content) if content else text)
+        parts = [self.matcher.match(part) for part in asked]
+        answered = [r for r in parts if r.answer is not None]
+        main = whole
+        if len(asked) > 1 or (asked and len(content) > len(asked)):
+            # The question sentence decides when it answers with more confidence than the
+            # whole story does; the whole decides when the question alone says too little.
+            first = answered[0] if answered else None
+            if first is not None and (
+                whole.answer is None or first.answer.score >= whole.answer.score  # type: ignore[union-attr]
+            ):
+                main = first
+        if main.answer is None and answered:
+            main = answered[0]
+        also = None
+        if main.answer is not None:
+            others = [
+                r.answer.id
+                for r in answered
+                if r.answer.id != main.answer.id  # type: ignore[union-attr]
+            ]
+            also = others[0] if others else None
+        return main, also
+
+    # -- offers --
+
+    def _offers(self, topic: str, text: str, dates: tuple[FoundDate, ...]) -> tuple[Offer, ...]:
+        """The guide and calculator that go with the answer; a calculator that can run (a date
+        was given) or was asked for comes first."""
+        offers: list[Offer] = []
+        if (guide := GUIDE_OF_TOPIC.get(topic)) is not None:
+            offers.append(Offer("guide", guide, self._step(guide, text)))
+        if (kind := CALCULATOR_OF_TOPIC.get(topic)) is not None:
+            given = next((d.value for d in dates if not d.relative or kind in _EVENT_KINDS), None)
+            profile = _profile(text) if kind == "processing" else None
+            calculator = Offer("deadline", kind, date=given, profile=profile)
+            first = given is not None or asks_to_calculate(text)
+            offers.insert(0, calculator) if first else offers.append(calculator)
+        return tuple(offers)
+
+    def _step(self, guide: str, text: str) -> int | None:
+        """The guide step the message names ("uploading the supplement documents" → step 11):
+        the step whose title the message covers best, when it covers most of it."""
+        asked = self._features(text)
+        best: tuple[float, int] | None = None
+        for n, feats in self._step_features.get(guide, {}).items():
+            total = sum(feats.values())
+            if not total:
+                continue
+            shared = sum(w for f, w in feats.items() if f in asked and not f.startswith("u:"))
+            distinct = sum(1 for f in feats if f in asked and not f.startswith("u:"))
+            share = shared / total
+            if distinct >= 2 and share >= _STEP_SHARE and (best is None or share > best[0]):
+                best = (share, n)
+        return best[1] if best else None
+
+    def _features(self, text: str) -> dict[str, float]:
+        vocab = self.matcher.vocab
+        feats = vocab.features(vocab.fold(normalize(text)), self.matcher.tuning, correct=True)
+        idf = self.matcher.idf
+        return {
+            f: w * idf.get(f, 0.0)
+            for f, w in feats.items()
+            if f not in _GENERIC_FEATURES and idf.get(f, 0.0) > 0
+        }
+
+
+# A step is named when the message covers this share of its title's (idf-weighted) features.
+_STEP_SHARE = 0.34
+# The login steps every guide starts with are never "the step" a question is about.
+_LOGIN_STEPS = {"apply": 5, "progress": 1, "supplement": 6, "change": 6, "renew": 6}
+_GENERIC_FEATURES = frozenset({"#goldcard", "#platform", "#how", "#what", "#when", "#where"})
+
+# Which guide goes with which answer, and which calculator (issue 10's table).
+GUIDE_OF_TOPIC: dict[str, str] = {
+    "how-to-apply": "apply",
+    "check-progress": "progress",
+    "collect-card": "progress",
+    "approval-letter": "progress",
+    "supplement-how": "supplement",
+    "data-change-how": "change",
+    "address-change": "change",
+    "new-passport-pending": "change",
+    "renewal-how": "renew",
+}
+CALCULATOR_OF_TOPIC: dict[str, str] = {
+    "renewal-window": "renewal",
+    "supplement-deadline": "supplement",
+    "collect-card": "pickup",
+    "address-change": "address",
+    "apply-from-inside-taiwan": "domestic-stay",
+    "passport-requirements": "passport",
+    "login-lockout-password": "password",
+    "review-stages": "processing",
+}
+
+_PROFILE_WORDS = (
+    (
+        deadlines.Profile.RENEWAL_HK_MACAU,
+        r"(?=.*(?:延期|續|续|renew|extend))(?=.*(?:港澳|香港|澳門|澳门|hong\s*kong|macau|macao))",
+    ),
+    (deadlines.Profile.RENEWAL, r"延期|續期|续期|續簽|续签|renew|extension|extend"),
+    (deadlines.Profile.HK_MACAU, r"港澳|香港|澳門|澳门|hong\s*kong|macau|macao"),
+    (deadlines.Profile.DOMESTIC, r"境內|境内|在台|在臺|in\s+taiwan|inside\s+taiwan|domestic"),
+    (deadlines.Profile.ABROAD, r"境外|海外|國外|国外|abroad|overseas|outside\s+taiwan"),
+)
+
+
+def _profile(text: str) -> str | None:
+    """The applicant profile a processing-time question states, if it states one."""
+    for profile, pattern in _PROFILE_WORDS:
+        if re.search(pattern, text, re.I | re.S):
+            return profile.value
+    return None

@@ -1,0 +1,264 @@
+"""Reading a message before matching it: its sentences, the question among them, dates, negation.
+
+Each step is a plain function with its own tests; `bot/routing.py` puts them together. Nothing
+here knows the FAQ topics: this is about how applicants write, not about what they ask.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+
+from bot.dates import DateInputError, read_date
+from bot.textnorm import CJK_RUN
+
+# --- dates in a sentence -------------------------------------------------------------------
+
+_MONTHS = (
+    "jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    "|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
+)
+_ORD = r"(?:st|nd|rd|th)?"
+_DATE_IN_TEXT = re.compile(
+    r"(?:民國|民国|中華民國|中华民国)?\s*\d{2,4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*[日號号]?"
+    r"|(?<![\d/.-])(?:民國|民国)?\d{2,4}([-/.])\d{1,2}\1\d{1,4}(?![\d/.-])"
+    rf"|\b\d{{1,2}}{_ORD}\s*(?:of\s+)?(?:{_MONTHS})\.?,?\s*\d{{4}}\b"
+    rf"|\b(?:{_MONTHS})\.?\s+\d{{1,2}}{_ORD},?\s*\d{{4}}\b"
+    rf"|\b\d{{4}}\s+(?:{_MONTHS})\.?\s+\d{{1,2}}{_ORD}\b",
+    re.IGNORECASE,
+)
+# Days named relative to today; only event dates use them (nobody's card expires "today").
+_RELATIVE = re.compile(r"\b(today|yesterday|tomorrow)\b|今天|今日|昨天|昨日|明天|明日", re.I)
+
+
+@dataclass(frozen=True)
+class FoundDate:
+    """A date written in a message: where it stands and what it reads as."""
+
+    start: int
+    end: int
+    value: date
+    relative: bool = False
+
+
+def find_dates(text: str, *, today: date) -> list[FoundDate]:
+    """Every date in free text that `bot.dates.read_date` reads unambiguously, in order.
+
+    The message is NFKC-folded first so full-width digits count; positions refer to the folded
+    text, which has the same length for everything a date is made of.
+    """
+    folded = unicodedata.normalize("NFKC", text)
+    found: list[FoundDate] = []
+    for m in _DATE_IN_TEXT.finditer(folded):
+        raw = re.sub(r"(?<=\d)\s*of\s+", " ", m.group(0), flags=re.I).strip()
+        try:
+            reading = read_date(raw, today=today)
+        except DateInputError:
+            continue  # ambiguous (03/04/2027), impossible or out of range: not read as a date
+        found.append(FoundDate(m.start(), m.end(), reading.value))
+    for m in _RELATIVE.finditer(folded):
+        if not any(f.start <= m.start() < f.end for f in found):
+            reading = read_date(m.group(0), today=today)
+            found.append(FoundDate(m.start(), m.end(), reading.value, relative=True))
+    return sorted(found, key=lambda f: f.start)
+
+
+def without_dates(text: str, dates: list[FoundDate]) -> str:
+    """The text with its dates cut out (their digits only make a question look unfamiliar)."""
+    folded = unicodedata.normalize("NFKC", text)
+    out, last = [], 0
+    for found in dates:
+        if found.relative:
+            continue  # "today" says something about the question; keep the word
+        out.append(folded[last : found.start])
+        out.append(" ")
+        last = found.end
+    out.append(folded[last:])
+    return "".join(out)
+
+
+# --- sentences and the question among them ---------------------------------------------------
+
+_SENTENCE = re.compile(r"[^.?!。？！;；\n]+[.?!。？！;；\n]*")
+# A second question joined to the first: "…? And…", "…，還有…", "另外…", "仲有…", ", and can I…".
+_JOINERS = re.compile(
+    r"(?:^|(?<=[\s,，、]))"
+    r"(?:and also|and|also|plus|besides|另外|還有|还有|仲有|同埋|以及|然後|然后)"
+    r"(?=[\s,，]|[\u3400-\u9fff])",
+    re.I,
+)
+_EN_QUESTION_WORDS = re.compile(
+    r"\b(how|what|when|where|which|who|why|can|could|do|does|did|is|are|should|will|would|may|"
+    r"must|any|anything|whether)\b",
+    re.I,
+)
+_ZH_QUESTION_MARKS = re.compile(
+    r"嗎|吗|呢|怎麼|怎么|怎樣|怎样|如何|哪|什麼|什么|甚麼|幾|几|多久|多少|是否|可否|能否|"
+    r"可不可以|能不能|會不會|有沒有|要不要|是不是|點樣|点样|點做|咩|係咪|系咪|可唔可以|有冇|"
+    r"幾時|几时|幾耐|边度|邊度|請問|请问|想問|想问|想知道|求問|求助|請教|请教"
+)
+_GREETING_SENTENCE = re.compile(
+    r"^\s*(?:hi|hello|hey|dear\s+\w+|good\s+(?:morning|afternoon|evening)|greetings|"
+    r"你好|您好|大家好|哈囉|哈啰|嗨|早安|午安|晚安|hello\s*\w*)\W*$",
+    re.I,
+)
+_THANKS_SENTENCE = re.compile(
+    r"^\s*(?:(?:many\s+)?thanks?(?:\s+you)?(?:\s+(?:a\s+lot|so\s+much|very\s+much|kindly|"
+    r"in\s+advance))?|thx|ty|cheers|regards|best\s+regards|"
+    r"謝謝|谢谢|感謝|感谢|多謝|多谢|唔該|唔该|唔該晒|唔该晒|多謝晒|多谢晒|感恩|麻煩了|麻烦了|"
+    r"麻煩您了|麻烦您了|辛苦了)\W*$",
+    re.I,
+)
+# Politeness around a question, taken off before matching (greetings and thanks in a sentence).
+_POLITE = re.compile(
+    r"^\s*(?:hi|hello|hey|dear\s+(?:sir|madam|team|all)|good\s+(?:morning|afternoon|evening)|"
+    r"你好|您好|大家好|哈囉|嗨|hello)[\s,，!！.。~]*"
+    r"|[\s,，!！.。~]*(?:thanks?(?:\s+you)?(?:\s+(?:a\s+lot|so\s+much|very\s+much|kindly|"
+    r"in\s+advance))?|thx|謝謝|谢谢|感謝|感谢|多謝晒|多謝|多谢|唔該晒|唔該|唔该)[\s!！.。~]*$",
+    re.I,
+)
+
+
+def sentences(text: str) -> list[str]:
+    """The message's sentences (a line break or end mark ends one), stripped, non-empty."""
+    return [s.strip() for s in _SENTENCE.findall(text) if s.strip(" \t.?!。？！;；")]
+
+
+def is_question(sentence: str) -> bool:
+    """Whether a sentence asks something (a question mark, or a question word of either
+    language: "how", "can", 怎麼, 嗎, Cantonese 點樣, 係咪…)."""
+    if "?" in sentence or "？" in sentence:
+        return True
+    if CJK_RUN.search(sentence) and _ZH_QUESTION_MARKS.search(sentence):
+        return True
+    first = sentence.strip().split(maxsplit=1)
+    return bool(first and _EN_QUESTION_WORDS.fullmatch(first[0].strip(",")))
+
+
+def is_politeness(sentence: str) -> bool:
+    """A sentence that only greets or thanks ("Hello!", "Thanks a lot.", 「唔該晒」)."""
+    return bool(_GREETING_SENTENCE.match(sentence) or _THANKS_SENTENCE.match(sentence))
+
+
+def strip_politeness(sentence: str) -> str:
+    """A sentence without the greeting before it or the thanks after it."""
+    stripped = _POLITE.sub("", sentence).strip()
+    return stripped or sentence
+
+
+def question_sentences(text: str) -> list[str]:
+    """The sentences that ask, greetings and thanks taken off; each joined question
+    ("…? And how do I…", 「…？還有…」) is a sentence of its own."""
+    parts: list[str] = []
+    for sentence in sentences(text):
+        if is_politeness(sentence):
+            continue
+        for piece in _split_joined(strip_politeness(sentence)):
+            if is_question(piece):
+                parts.append(piece)
+    return parts
+
+
+def content_sentences(text: str) -> list[str]:
+    """Every sentence but the greetings and thanks (the story around a question included)."""
+    return [strip_politeness(s) for s in sentences(text) if not is_politeness(s) and s.strip()]
+
+
+def _split_joined(sentence: str) -> list[str]:
+    """One sentence that joins two questions ("…, and can I change…") as two."""
+    pieces: list[str] = []
+    last = 0
+    for m in _JOINERS.finditer(sentence):
+        head = sentence[last : m.start()].strip(" ,，、")
+        if m.start() > 0 and is_question(sentence[m.end() :]) and _words(head) >= 2:
+            pieces.append(head)
+            last = m.end()
+    pieces.append(sentence[last:].strip(" ,，、"))
+    return [p for p in pieces if p]
+
+
+def _words(text: str) -> int:
+    cjk = sum(len(run) for run in CJK_RUN.findall(text))
+    return len(re.findall(r"[A-Za-z]+", text)) + cjk // 2
+
+
+# --- negation and scope --------------------------------------------------------------------
+
+# "…, not a gold card", 「不是金卡」, 「唔係金卡」: the message is about something else.
+_NOT_THE_CARD = re.compile(
+    r"\b(?:not|isn'?t|is\s+not|aren'?t|not\s+about|not\s+for)\s+(?:a\s+|an\s+|the\s+|my\s+|our\s+)?"
+    r"(?:employment\s+)?gold[\s-]?card(?!\s+(?:yet|holder|application|applicant))"
+    r"|(?:不是|不係|唔係|並非|并非|非)(?:問|问|要問|要问|關於|关于|指|講|讲)?(?:就業|就业)?金卡"
+    r"(?!持有|的持|申請人|申请人|申請者|申请者|資格|资格)",
+    re.I,
+)
+# "…, not my passport", 「不是要延期金卡」: drop what is negated, up to the clause's end.
+_NEGATED_CLAUSE = re.compile(
+    r"\b(?:not|rather\s+than|instead\s+of)\s+(?:a|an|the|my|our|his|her|their|about)\s+"
+    r"[^,.;!?，。；！？]*"
+    r"|(?<![是還还要])(?:不是|不係|唔係|而不是|而非|並非|并非)[^,.;!?，。；！？]*",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What negation says about a message: the text to match without the negated part, and
+    whether the message says it is not about the Gold Card at all."""
+
+    text: str
+    not_the_card: bool
+
+
+def scope(text: str) -> Scope:
+    """Read negation: 「我要換護照，不是延期金卡」 matches without 「延期金卡」;
+    "an ARC, not a gold card" is not about the card at all."""
+    if _NOT_THE_CARD.search(text):
+        return Scope(_NEGATED_CLAUSE.sub(" ", text), not_the_card=True)
+    kept = _NEGATED_CLAUSE.sub(" ", text)
+    return Scope(kept if _words(kept) >= 2 else text, not_the_card=False)
+
+
+# --- what kind of message --------------------------------------------------------------------
+
+_CALCULATE = re.compile(
+    r"\b(?:calculate|calculator|calc|compute|work\s+out|figure\s+out|count)\b"
+    r"|幫我算|帮我算|算一下|算算|計算|计算|幫我計|帮我计|計下|计下|計一計|幫手計|推算",
+    re.I,
+)
+
+
+def asks_to_calculate(text: str) -> bool:
+    """Whether the message asks the bot to work something out ("幫我算", "work out my dates")."""
+    return bool(_CALCULATE.search(text))
+
+
+_ACK_WORDS = frozenset(
+    """ok okay okey k kk cool great nice good fine perfect noted got it understood understand
+    clear sure alright all right right yes yep yeah no problem np awesome super wonderful
+    excellent thanks thank you thx ty cheers much lot a so very will do i see see makes sense
+    sounds lovely appreciate appreciated that's that helps helped helpful bye goodbye""".split()
+)
+_ACK_ZH = re.compile(
+    r"^(?:好的?|好喔|好哦|好啦|好滴|嗯+|恩+|了解|瞭解|明白|知道了|收到|懂了|沒問題|没问题|冇問題|冇问题|"
+    r"OK|ok|謝謝|谢谢|感謝|感谢|多謝|多谢|唔該|唔该|晒|感恩|辛苦了|讚|赞|太好了|好棒|再見|再见|拜拜|"
+    r"你|您|的|了|啦|喔|哦|囉|啊|呀|哈|回覆|回复|答覆|答复|回答|幫忙|帮忙|大家|非常|很|真的|真|"
+    r"你們|你们|咗|嘅|先|喇|呢|,|，|!|！|~|。|\.|\s)+$"
+)
+
+
+def is_acknowledgement(text: str) -> bool:
+    """A message that only acknowledges or thanks ("ok", "cool, got it", 「好的」,
+    「冇問題，多謝晒」, 👍): it gets a short reply and is never logged as unanswered."""
+    stripped = text.strip()
+    if not stripped or len(stripped) > 60 or "?" in stripped or "？" in stripped:
+        return False
+    if all(unicodedata.category(ch) in {"So", "Sk", "Zs", "Po", "Cf", "Mn"} for ch in stripped):
+        return True  # emoji and punctuation only: 👍, 🙏🙏, ❤️
+    letters = re.sub(r"[^\w\s']", " ", stripped.lower())
+    if CJK_RUN.search(letters):
+        return bool(_ACK_ZH.match(re.sub(r"[^\w\s,，!！~。.]", "", stripped)))
+    words = letters.split()
+    return bool(words) and set(words) <= _ACK_WORDS
