@@ -49,7 +49,9 @@ class Tuning:
     fuzz_weight: float = 0.20  # rapidfuzz similarity to the closest phrase
     coverage_power: float = 1.0  # how hard words we have never seen pull the score down
     answer_threshold: float = 0.25  # answer when the best score reaches this…
-    answer_margin: float = 0.02  # …and leads the runner-up by this much
+    answer_margin: float = 0.02  # …and leads the runner-up by this much,
+    lone_threshold: float = 0.22  # or reaches this and stands alone:
+    lone_ratio: float = 1.5  # this many times the runner-up's score
     candidate_threshold: float = 0.16  # below this a topic is not even offered
     candidate_window: float = 0.12  # offer topics within this distance of the best
     max_candidates: int = 3
@@ -345,8 +347,14 @@ class Matcher:
 
     # -- scoring --
 
-    def score_all(self, question: str) -> tuple[list[Scored], float]:
-        """Every topic's score for the question (unsorted) and the question's coverage."""
+    def score_all(
+        self, question: str, *, coverage_power: float | None = None
+    ) -> tuple[list[Scored], float]:
+        """Every topic's score for the question (unsorted) and the question's coverage.
+
+        `coverage_power` overrides the tuning's: a story around a question is full of words the
+        content never uses, and they should count against it less than in a short question.
+        """
         folded = self.vocab.fold(normalize(strip_identifiers(first_part(question))))
         feats = self.vocab.features(folded, self.tuning, correct=True)
         if not feats:
@@ -388,6 +396,7 @@ class Matcher:
 
         q_norm = _l2(weights.values())
         t = self.tuning
+        power = t.coverage_power if coverage_power is None else coverage_power
         posterior = self._bayes_posterior({f: w for f, w in feats.items() if f in self.idf})
         dots: dict[str, float] = defaultdict(float)
         for f, w in weights.items():
@@ -401,7 +410,7 @@ class Matcher:
                 + t.fuzz_weight * best_fuzz.get(topic_id, 0.0)
             )
             vote = (1 + t.bayes_weight * posterior[topic_id]) / (1 + t.bayes_weight)
-            scores.append(Scored(topic_id, raw_score * vote * coverage**t.coverage_power))
+            scores.append(Scored(topic_id, raw_score * vote * coverage**power))
         return scores, coverage
 
     def _bayes_posterior(self, feats: dict[str, float]) -> dict[str, float]:
@@ -423,11 +432,11 @@ class Matcher:
     def _rank_key(self, scored: Scored) -> tuple[float, int]:
         return scored.score, self._tie_order[scored.id]
 
-    def match(self, question: str) -> MatchResult:
+    def match(self, question: str, *, coverage_power: float | None = None) -> MatchResult:
         """Rank, then gate: answer, offer close candidates, or decline."""
         t = self.tuning
         lang = detect_lang(question)
-        scores, coverage = self.score_all(question)
+        scores, coverage = self.score_all(question, coverage_power=coverage_power)
         top = heapq.nlargest(t.max_candidates + 1, scores, key=self._rank_key)
         if not top or top[0].score < t.candidate_threshold:
             return MatchResult(question, lang, None, (), coverage)
@@ -438,7 +447,9 @@ class Matcher:
             for s in top[: t.max_candidates]
             if s.score >= t.candidate_threshold and best.score - s.score <= t.candidate_window
         )
-        confident = best.score >= t.answer_threshold and best.score - runner_up >= t.answer_margin
+        confident = (
+            best.score >= t.answer_threshold and best.score - runner_up >= t.answer_margin
+        ) or (best.score >= t.lone_threshold and best.score >= t.lone_ratio * runner_up)
         return MatchResult(question, lang, best if confident else None, candidates, coverage)
 
 

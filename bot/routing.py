@@ -123,19 +123,25 @@ class Router:
         """The matcher's result for the question that decides, and a second question's topic."""
         asked = question_sentences(text)
         content = content_sentences(text)
-        whole = self.matcher.match(" ".join(content) if content else text)
+        story = len(content) > 1
+        whole = self.matcher.match(
+            " ".join(content) if content else text,
+            coverage_power=STORY_COVERAGE_POWER if story else None,
+        )
         parts = [self.matcher.match(part) for part in asked]
         answered = [r for r in parts if r.answer is not None]
-        main = whole
-        if len(asked) > 1 or (asked and len(content) > len(asked)):
-            # The question sentence decides when it answers with more confidence than the
-            # whole story does; the whole decides when the question alone says too little.
-            first = answered[0] if answered else None
-            if first is not None and (
-                whole.answer is None or first.answer.score >= whole.answer.score  # type: ignore[union-attr]
-            ):
-                main = first
-        if main.answer is None and answered:
+        # The first question decides, unless the whole message (its story included) answers with
+        # more confidence; a later question decides only when neither answers.
+        first = parts[0] if parts and len(content) > 1 else None
+        if (
+            first is not None
+            and first.answer is not None
+            and (whole.answer is None or first.answer.score >= whole.answer.score)
+        ):
+            main = first
+        elif whole.answer is not None or not answered:
+            main = whole
+        else:
             main = answered[0]
         also = None
         if main.answer is not None:
@@ -190,6 +196,8 @@ class Router:
         }
 
 
+# How hard unknown words count against a message of several sentences (a question alone: 1.0).
+STORY_COVERAGE_POWER = 0.5
 # A step is named when the message covers this share of its title's (idf-weighted) features.
 _STEP_SHARE = 0.34
 # The login steps every guide starts with are never "the step" a question is about.
