@@ -1,4 +1,5 @@
-"""Loads and validates all content (FAQ entries, synonyms, guides) into frozen, typed objects.
+"""Loads and validates all content (FAQ entries, synonyms, guides, out-of-scope questions) into
+frozen, typed objects.
 
 Content lives in `knowledge/`; `python -m bot check` runs `check_knowledge` and prints problems.
 """
@@ -189,6 +190,18 @@ class _SynonymsFile(_Frozen):
     groups: tuple[SynonymGroup, ...]
 
 
+class OutOfScopeGroup(_Frozen):
+    """Near-domain questions the tutorials do not answer, which the bot declines.
+
+    `about` completes the decline ("The tutorials do not cover <about>"); `questions` are
+    negative examples in both languages.
+    """
+
+    id: Annotated[str, StringConstraints(pattern=ID_PATTERN.pattern, max_length=MAX_ID_LENGTH)]
+    about: Text
+    questions: Phrases
+
+
 # --- guides --------------------------------------------------------------------------------
 
 # The guides the issue table fixes, in its order; each follows one tutorial step for step.
@@ -336,6 +349,7 @@ class Knowledge:
     faq: dict[str, FaqEntry]
     synonyms: tuple[SynonymGroup, ...]
     guides: dict[str, Guide] = field(default_factory=dict)
+    out_of_scope: tuple[OutOfScopeGroup, ...] = ()
 
     def entry(self, topic_id: str) -> FaqEntry:
         return self.faq[topic_id]
@@ -535,6 +549,66 @@ def _load_synonyms(col: _Collector) -> tuple[SynonymGroup, ...]:
                 col.add(path, line, f"term {term!r} is in both {seen[key]!r} and {group.id!r}")
             seen.setdefault(key, group.id)
     return parsed.groups
+
+
+def _load_out_of_scope(col: _Collector, faq: dict[str, FaqEntry]) -> tuple[OutOfScopeGroup, ...]:
+    """knowledge/out_of_scope.yaml: optional, since a knowledge base without negatives is whole."""
+    path = col.root / "out_of_scope.yaml"
+    if not path.exists():
+        return ()
+    data = col.read(path)
+    if data is None:
+        return ()
+    if not isinstance(data, dict) or not isinstance(data.get("groups"), list):
+        col.add(path, getattr(data, "line", 1), "expected `groups:` with a list of groups")
+        return ()
+    for key in data:
+        if key != "groups":
+            col.add(path, data.key_lines[key], f"unknown key {key!r}: the file has only `groups`")
+    # Each group on its own, so that one malformed group does not hide the others' problems.
+    groups: dict[int, OutOfScopeGroup] = {}  # by position in the file, for line numbers
+    for i, raw in enumerate(data["groups"]):
+        group = col.model(path, raw, OutOfScopeGroup)
+        if group is not None:
+            groups[i] = group
+    # A negative that is also a sample question would teach the matcher both ways.
+    samples = {
+        normalize(q): topic_id for topic_id, entry in faq.items() for q in entry.questions.all()
+    }
+    ids: set[str] = set()
+    seen: dict[str, str] = {}
+    for i, group in groups.items():
+        at = ("groups", i)
+        if group.id in ids:
+            col.add(path, line_of(data, (*at, "id")), f"duplicate group id {group.id!r}")
+        ids.add(group.id)
+        _check_texts(col, path, data, (*at, "about"), group.about)
+        for lang in LANGS:
+            questions = group.questions[lang]
+            if not questions:
+                col.add(
+                    path,
+                    line_of(data, (*at, "questions")),
+                    f"group {group.id!r} has no {lang} questions",
+                )
+            for j, question in enumerate(questions):
+                line = line_of(data, (*at, "questions", lang, j))
+                if lang == "zh" and not _CJK_CHAR.search(question):
+                    col.add(path, line, f"zh question {question!r} has no Chinese")
+                if lang == "en" and not re.search(r"[A-Za-z]{2}", question):
+                    col.add(path, line, f"en question {question!r} has no English")
+                key = normalize(question)
+                if key in samples:
+                    col.add(
+                        path,
+                        line,
+                        f"question {question!r} is a sample question of FAQ topic "
+                        f"{samples[key]!r}: it cannot be out of scope too",
+                    )
+                elif key in seen:
+                    col.add(path, line, f"question {question!r} is already in {seen[key]!r}")
+                seen.setdefault(key, group.id)
+    return tuple(groups.values())
 
 
 def _load_guides(col: _Collector, faq: dict[str, FaqEntry]) -> dict[str, Guide]:
@@ -766,10 +840,12 @@ def check_knowledge(root: Path = KNOWLEDGE_DIR) -> tuple[Knowledge | None, list[
     faq = _load_faq(col)
     synonyms = _load_synonyms(col)
     guides = _load_guides(col, faq)
+    out_of_scope = _load_out_of_scope(col, faq)
     problems = sorted(set(col.problems))
     if problems:
         return None, problems
-    return Knowledge(faq=faq, synonyms=synonyms, guides=guides), []
+    knowledge = Knowledge(faq=faq, synonyms=synonyms, guides=guides, out_of_scope=out_of_scope)
+    return knowledge, []
 
 
 @cache

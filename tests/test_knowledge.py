@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 
 import pytest
 import yaml
@@ -72,6 +73,16 @@ EXPECTED_BAD = [
     "knowledge_bad/faq/no-source.yaml:1: source: Field required",
     "knowledge_bad/faq/no-source.yaml:4: surprise: Extra inputs are not permitted",
     "knowledge_bad/synonyms.yaml:5: term 'Renew' is in both 'renew' and 'extend'",
+    "knowledge_bad/out_of_scope.yaml:6: question '問題一' is a sample question of FAQ topic",
+    "knowledge_bad/out_of_scope.yaml:7: question 'Income  TAX' is already in 'tax'",
+    "knowledge_bad/out_of_scope.yaml:8: duplicate group id 'tax'",
+    "knowledge_bad/out_of_scope.yaml:10: group 'tax' has no en questions",
+    "knowledge_bad/out_of_scope.yaml:14: zh text has no Chinese",
+    "knowledge_bad/out_of_scope.yaml:15: en text has no English",
+    "knowledge_bad/out_of_scope.yaml:17: zh question 'no Chinese here' has no Chinese",
+    "knowledge_bad/out_of_scope.yaml:18: en question '天氣好嗎' has no English",
+    "knowledge_bad/out_of_scope.yaml:19: id: String should match pattern",
+    "knowledge_bad/out_of_scope.yaml:22: about: Field required",
     "knowledge_bad/topics.yaml:4: topic 'missing-topic' has no FAQ entry",
 ]
 
@@ -102,3 +113,43 @@ def test_check_command_prints_problems(monkeypatch, capsys):
     out = capsys.readouterr().out.splitlines()
     assert len(out) >= len(EXPECTED_BAD)
     assert all(re.match(r"^[^:]+:\d+: ", line) for line in out)
+
+
+OUT_OF_SCOPE_GROUPS = {
+    "other-permits", "tax", "health-insurance", "banking", "daily-life", "other-countries",
+    "about-the-bot",
+}  # fmt: skip
+
+
+def test_real_out_of_scope_groups_cover_the_near_domain(knowledge):
+    assert {g.id for g in knowledge.out_of_scope} >= OUT_OF_SCOPE_GROUPS
+    for group in knowledge.out_of_scope:
+        for lang in ("zh", "en"):
+            assert group.about[lang], (group.id, lang)
+            assert 15 <= len(group.questions[lang]) <= 30, (group.id, lang)
+
+
+def test_good_out_of_scope_file_loads_as_typed_groups(tmp_path):
+    root = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE_DIR, root)
+    shutil.copy(FIXTURES / "out_of_scope_good.yaml", root / "out_of_scope.yaml")
+    knowledge, problems = check_knowledge(root)
+    assert [str(p) for p in problems] == []
+    assert knowledge is not None
+    weather, scooters = knowledge.out_of_scope
+    assert (weather.id, weather.about["en"], weather.questions["zh"]) == (
+        "weather",
+        "the weather",
+        ("明天會下雨嗎", "颱風要來了嗎"),
+    )
+    assert scooters.about["zh"] == "買機車"
+
+
+def test_out_of_scope_file_is_optional(tmp_path):
+    root = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE_DIR, root)
+    (root / "out_of_scope.yaml").unlink()
+    knowledge, problems = check_knowledge(root)
+    assert problems == []
+    assert knowledge is not None
+    assert knowledge.out_of_scope == ()
