@@ -24,6 +24,9 @@ from bot.knowledge import FaqEntry, Knowledge, cite_all
 from bot.redact import strip_identifiers
 from bot.textnorm import CJK_RUN, LANGS, Lang, detect_lang, normalize
 
+# Scored ids of the out-of-scope classes (knowledge/out_of_scope.yaml): "oos:tax", …
+OUT_OF_SCOPE_PREFIX = "oos:"
+
 # Questions are answered from their first part; nothing useful hides behind 500 characters.
 MAX_QUESTION_CHARS = 500
 
@@ -50,7 +53,7 @@ class Tuning:
     coverage_power: float = 1.0  # how hard words we have never seen pull the score down
     answer_threshold: float = 0.25  # answer when the best score reaches this…
     answer_margin: float = 0.02  # …and leads the runner-up by this much,
-    lone_threshold: float = 0.22  # or reaches this and stands alone:
+    lone_threshold: float = 0.19  # or reaches this and stands alone:
     lone_ratio: float = 1.5  # this many times the runner-up's score
     candidate_threshold: float = 0.16  # below this a topic is not even offered
     candidate_window: float = 0.12  # offer topics within this distance of the best
@@ -86,6 +89,7 @@ class MatchResult:
     answer: Scored | None
     candidates: tuple[Scored, ...]
     coverage: float = 1.0
+    out_of_scope: str | None = None  # the out-of-scope group the question is closest to
 
     def as_json(self) -> dict[str, object]:
         """The `ask --json` contract object (DESIGN.md)."""
@@ -299,7 +303,18 @@ class Matcher:
                 raw[entry.id].append(feats)
                 self._phrases.append(_Phrase(entry.id, _fuzz_text(folded), dict(feats)))
                 self.vocab.learn(feats)
-        answers: dict[str, Counter[str]] = {}
+        # Out-of-scope questions are a class of their own: a question closest to them is declined.
+        for group in knowledge.out_of_scope:
+            topic_id = OUT_OF_SCOPE_PREFIX + group.id
+            for lang in LANGS:
+                for text in group.questions[lang]:
+                    folded = self.vocab.fold(normalize(text))
+                    feats = self.vocab.features(folded, tuning, correct=False)
+                    if feats:
+                        raw[topic_id].append(feats)
+                        self._phrases.append(_Phrase(topic_id, _fuzz_text(folded), dict(feats)))
+                        self.vocab.learn(feats)
+        answers: dict[str, Counter[str]] = defaultdict(Counter)
         for entry in knowledge.faq.values():
             text = " ".join(entry.answer[lang] for lang in LANGS)
             answers[entry.id] = self.vocab.features(self.vocab.fold(normalize(text)), tuning,
@@ -427,7 +442,8 @@ class Matcher:
     def rank(self, question: str, k: int = 5) -> list[Scored]:
         """The k best topics, best first; ties broken by id so results are deterministic."""
         scores, _ = self.score_all(question)
-        return heapq.nlargest(k, scores, key=self._rank_key)
+        topics = (s for s in scores if not s.id.startswith(OUT_OF_SCOPE_PREFIX))
+        return heapq.nlargest(k, topics, key=self._rank_key)
 
     def _rank_key(self, scored: Scored) -> tuple[float, int]:
         return scored.score, self._tie_order[scored.id]
@@ -437,7 +453,15 @@ class Matcher:
         t = self.tuning
         lang = detect_lang(question)
         scores, coverage = self.score_all(question, coverage_power=coverage_power)
-        top = heapq.nlargest(t.max_candidates + 1, scores, key=self._rank_key)
+        ranked = heapq.nlargest(t.max_candidates + 2, scores, key=self._rank_key)
+        declined = next((s.id for s in ranked[:1] if s.id.startswith(OUT_OF_SCOPE_PREFIX)), None)
+        top = [s for s in ranked if not s.id.startswith(OUT_OF_SCOPE_PREFIX)]
+        if declined is not None and ranked[0].score >= t.candidate_threshold:
+            # Closest to a question the tutorials do not answer: decline, but still show the
+            # topics that come close, for the odd question that is about the card after all.
+            group = declined.removeprefix(OUT_OF_SCOPE_PREFIX)
+            candidates = tuple(s for s in top[: t.max_candidates] if s.score >= t.answer_threshold)
+            return MatchResult(question, lang, None, candidates, coverage, out_of_scope=group)
         if not top or top[0].score < t.candidate_threshold:
             return MatchResult(question, lang, None, (), coverage)
         best = top[0]

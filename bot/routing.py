@@ -144,13 +144,20 @@ class Router:
         else:
             main = answered[0]
         also = None
-        if main.answer is not None:
-            others = [
-                r.answer.id
-                for r in answered
-                if r.answer.id != main.answer.id  # type: ignore[union-attr]
-            ]
-            also = others[0] if others else None
+        if main.answer is not None and len(parts) > 1:
+            # Another question is only offered, so its likely topic is enough; what it repeats
+            # of the first question ("延期…？還有延期…？") does not decide it.
+            for part, result in zip(asked, parts, strict=True):
+                if result is main:
+                    continue
+                if (result.answer or next(iter(result.candidates), None)) is not None and (
+                    (result.answer or result.candidates[0]).id == main.answer.id
+                ):
+                    result = self.matcher.match(_distinct(part, asked[0]))
+                best = result.answer or next(iter(result.candidates), None)
+                if best is not None and best.id != main.answer.id:
+                    also = best.id
+                    break
         return main, also
 
     # -- offers --
@@ -237,6 +244,24 @@ _PROFILE_WORDS = (
     (deadlines.Profile.DOMESTIC, r"境內|境内|在台|在臺|in\s+taiwan|inside\s+taiwan|domestic"),
     (deadlines.Profile.ABROAD, r"境外|海外|國外|国外|abroad|overseas|outside\s+taiwan"),
 )
+
+
+def _distinct(part: str, first: str) -> str:
+    """`part` without what it repeats of `first`: shared English words and Chinese runs."""
+    seen = {w.lower() for w in re.findall(r"[A-Za-z]+", first)}
+    out: list[str] = []
+    i = 0
+    while i < len(part):
+        n = 0
+        if "\u3400" <= part[i] <= "\u9fff":
+            while i + n < len(part) and part[i : i + n + 1] in first:
+                n += 1
+        if n >= 2:
+            i += n
+        else:
+            out.append(part[i])
+            i += 1
+    return " ".join(w for w in "".join(out).split() if w.lower() not in seen) or part
 
 
 def _profile(text: str) -> str | None:

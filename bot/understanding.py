@@ -172,7 +172,9 @@ def _split_joined(sentence: str) -> list[str]:
     last = 0
     for m in _JOINERS.finditer(sentence):
         head = sentence[last : m.start()].strip(" ,，、")
-        if m.start() > 0 and is_question(sentence[m.end() :]) and _words(head) >= 2:
+        if m.start() == 0:
+            last = m.end()  # 「還有…」 opening a sentence: the joiner itself says nothing
+        elif is_question(sentence[m.end() :]) and _words(head) >= 2:
             pieces.append(head)
             last = m.end()
     pieces.append(sentence[last:].strip(" ,，、"))

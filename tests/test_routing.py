@@ -1,0 +1,123 @@
+"""The router: which answer, which guide and calculator, dates, compound and scoped messages."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import date
+
+import pytest
+
+from bot.routing import CALCULATOR_OF_TOPIC, GUIDE_OF_TOPIC, Router
+
+TODAY = date(2026, 12, 3)
+
+
+@pytest.fixture(scope="module")
+def router(knowledge, matcher) -> Router:
+    return Router(knowledge, matcher)
+
+
+def _route(router: Router, text: str) -> dict:
+    return router.route(text, today=TODAY).as_json()
+
+
+def test_offer_tables_name_real_topics_guides_and_calculators(knowledge) -> None:
+    from bot.deadlines import KINDS
+
+    assert set(GUIDE_OF_TOPIC) <= set(knowledge.faq)
+    assert set(GUIDE_OF_TOPIC.values()) <= set(knowledge.guides)
+    assert set(CALCULATOR_OF_TOPIC) <= set(knowledge.faq)
+    assert set(CALCULATOR_OF_TOPIC.values()) <= set(KINDS)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["how do I apply for the gold card", "金卡怎麼申請", "如何申請就業金卡", "申请金卡的步骤"],
+)
+def test_how_to_apply_leads_into_the_apply_guide(router: Router, text: str) -> None:
+    out = _route(router, text)
+    assert out["answer"]["id"] == "how-to-apply"
+    assert {"kind": "guide", "id": "apply"} in out["offers"]
+
+
+@pytest.mark.parametrize(
+    ("text", "topic", "kind", "day"),
+    [
+        ("my card expires on 15 April 2027, when can I renew?", "renewal-window", "renewal",
+         "2027-04-15"),
+        ("我的金卡116年4月15日到期，什麼時候可以延期？", "renewal-window", "renewal",
+         "2027-04-15"),
+        ("我2026年8月8日搬進新家，金卡地址什麼時候前要更新？", "address-change", "address",
+         "2026-08-08"),
+    ],
+)  # fmt: skip
+def test_a_dated_question_runs_the_calculator(router, text, topic, kind, day) -> None:
+    out = _route(router, text)
+    assert out["answer"]["id"] == topic
+    assert out["offers"][0] == {"kind": "deadline", "id": kind, "date": day}
+
+
+def test_a_question_without_a_date_offers_the_calculator_without_one(router) -> None:
+    out = _route(router, "when can I renew my gold card?")
+    assert {"kind": "deadline", "id": "renewal"} in out["offers"]
+
+
+def test_an_expiry_is_never_read_from_today(router) -> None:
+    out = _route(router, "can I renew today?")
+    assert all("date" not in offer for offer in out["offers"])
+
+
+def test_greetings_and_thanks_do_not_drown_the_question(router) -> None:
+    out = _route(
+        router,
+        "Hello, I hope you are well. I would like to ask how to renew my gold card. Thank you!",
+    )
+    assert out["answer"]["id"] == "renewal-how"
+    assert {"kind": "guide", "id": "renew"} in out["offers"]
+
+
+def test_two_questions_answer_the_first_and_offer_the_second(router) -> None:
+    out = _route(router, "延期要怎麼辦？還有延期可以選幾年？")
+    assert (out["answer"]["id"], out["also"]) == ("renewal-how", "validity-period")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm a student with an ARC, not a gold card. How do I extend my residence?",
+        "我的一般居留證（不是金卡）掉了，要去哪裡補辦？",
+    ],
+)
+def test_another_permit_is_declined(router, text) -> None:
+    assert _route(router, text)["answer"] is None
+
+
+def test_negated_words_do_not_decide(router) -> None:
+    out = _route(router, "Lost my gold card, not my passport. What do I do?")
+    assert out["answer"]["id"] == "replacement-card"
+
+
+@pytest.mark.parametrize("text", ["ok", "好的", "👍", "cool, got it"])
+def test_acknowledgements_are_not_answered(router, text) -> None:
+    route = router.route(text, today=TODAY)
+    assert (route.kind, route.as_json()["answer"]) == ("ack", None)
+
+
+def test_upload_in_the_supplement_names_its_step(router) -> None:
+    out = _route(router, "補件要怎麼上傳文件？")
+    assert {"kind": "guide", "id": "supplement", "step": 11} in out["offers"]
+
+
+def test_ask_json_carries_offers_and_also() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", "--json"],
+        input="Card expires 2028-01-31, when does my renewal window open?\n",
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    out = json.loads(proc.stdout)
+    assert set(out) >= {"question", "lang", "answer", "candidates", "offers", "also"}
+    assert {"kind": "deadline", "id": "renewal", "date": "2028-01-31"} in out["offers"]

@@ -1,0 +1,148 @@
+"""Reading messages before matching: dates in sentences, question sentences, negation, acks."""
+
+from datetime import date
+
+import pytest
+
+from bot.understanding import (
+    asks_to_calculate,
+    find_dates,
+    is_acknowledgement,
+    is_question,
+    question_sentences,
+    scope,
+    without_dates,
+)
+
+TODAY = date(2026, 12, 3)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("my card expires on 15 April 2027, when can I renew?", date(2027, 4, 15)),
+        ("expires April 15th 2027", date(2027, 4, 15)),
+        ("金卡116年4月15日到期", date(2027, 4, 15)),
+        ("我的金卡2027年4月15號到期", date(2027, 4, 15)),
+        ("金卡到民國117年6月30日，延期最晚哪天要送出？", date(2028, 6, 30)),
+        ("Card expires 2028-01-31 — when does my renewal window open?", date(2028, 1, 31)),
+        ("我 2026/11/20 入境 Taiwan", date(2026, 11, 20)),
+        ("NIA emailed me on 3 August 2026", date(2026, 8, 3)),
+        ("moved in on June 30, 2026.", date(2026, 6, 30)),
+        ("到期日是２０２７年３月１５日", date(2027, 3, 15)),  # full-width digits
+        ("I got the notice today, what is my deadline", TODAY),
+        ("補件通知今天收到", TODAY),
+    ],
+)
+def test_a_date_is_read_inside_a_sentence(text: str, expected: date) -> None:
+    found = find_dates(text, today=TODAY)
+    assert [f.value for f in found][:1] == [expected]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "is 03/04/2027 the date?",  # ambiguous: never guessed
+        "upload limit is 1024 KB and 30 days",
+        "電話0912345678",
+        "step 11 of 13",
+        "2027-02-30 expires",  # impossible
+    ],
+)
+def test_no_date_is_made_up(text: str) -> None:
+    assert [f for f in find_dates(text, today=TODAY) if not f.relative] == []
+
+
+def test_dates_are_cut_out_of_the_text_to_match() -> None:
+    text = "我的金卡2027年8月31日到期，几时可以申请续期？"
+    assert "2027" not in without_dates(text, find_dates(text, today=TODAY))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("延期要怎麼辦？還有延期可以選幾年？", ["延期要怎麼辦？", "延期可以選幾年？"]),
+        (
+            "How much does a replacement card cost, and can I change where I pick it up?",
+            ["How much does a replacement card cost", "can I change where I pick it up?"],
+        ),
+        ("Hello! How do I renew? Thanks!", ["How do I renew?"]),
+        ("您好，請問地址要怎麼改？謝謝", ["請問地址要怎麼改？"]),
+        ("I moved last week. Where do I update my address", ["Where do I update my address"]),
+    ],
+)
+def test_question_sentences_without_greetings_and_thanks(text: str, expected: list[str]) -> None:
+    assert question_sentences(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("sentence", "asks"),
+    [
+        ("點樣查進度", True),
+        ("可唔可以加快", True),
+        ("Can I pay later", True),
+        ("I moved to Kaohsiung last month.", False),
+        ("我上個月搬到高雄", False),
+    ],
+)
+def test_is_question(sentence: str, asks: bool) -> None:
+    assert is_question(sentence) is asks
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm a student with an ARC, not a gold card. How do I extend it?",
+        "永久居留證要怎麼申請？不是問金卡喔",
+        "公司幫我辦嘅聘僱許可快到期，唔係金卡嚟㗎，點續？",
+    ],
+)
+def test_not_the_card_is_out_of_scope(text: str) -> None:
+    assert scope(text).not_the_card
+
+
+@pytest.mark.parametrize(
+    ("text", "dropped", "kept"),
+    [
+        ("Lost my gold card, not my passport. What do I do?", "passport", "Lost my gold card"),
+        ("我要換新護照，不是要延期金卡。換好之後要做什麼？", "延期", "換新護照"),
+    ],
+)
+def test_what_is_negated_is_not_matched(text: str, dropped: str, kept: str) -> None:
+    read = scope(text)
+    assert not read.not_the_card
+    assert dropped not in read.text
+    assert kept in read.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["who is not eligible", "是不是代表批下來了", "I don't have a gold card yet, how do I apply?"],
+)
+def test_ordinary_negation_is_kept(text: str) -> None:
+    read = scope(text)
+    assert (read.text, read.not_the_card) == (text, False)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["ok", "cool, got it", "好的", "感謝您的回覆！", "冇問題，多謝晒", "👍", "🙏🙏", "Thanks!"],
+)
+def test_acknowledgements(text: str) -> None:
+    assert is_acknowledgement(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["ok how do I renew", "好的，那延期要怎麼辦？", "renew", "thanks, and the fee?", ""]
+)
+def test_questions_are_not_acknowledgements(text: str) -> None:
+    assert not is_acknowledgement(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "asks"),
+    [("幫我算延期申請的時間", True), ("can you work out the due dates", True),
+     ("幫我計下攞卡嘅限期", True), ("how do I renew", False)],
+)  # fmt: skip
+def test_asks_to_calculate(text: str, asks: bool) -> None:
+    assert asks_to_calculate(text) is asks
