@@ -181,7 +181,7 @@ def test_every_template_renders_in_both_languages(knowledge, matcher, monkeypatc
         rendered.append((template, text))
         return text
 
-    monkeypatch.setattr("bot.dialogue.render", recording)
+    monkeypatch.setattr("bot.dialogue.core.render", recording)
     engine = Engine(knowledge, _Candidates(matcher))  # type: ignore[arg-type]
     state = State(lang=lang)
     for event in TOUR:

@@ -1,0 +1,232 @@
+"""Deadline calculators: pick a kind (and who applies, for processing times), type the date it
+counts from, see the deadlines, save them or get a calendar file; /deadlines lists the saved ones.
+`d_<kind>` deep links open a calculator."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import date, datetime, time
+
+from bot import callbacks as cb
+from bot import deadlines, links, schedule
+from bot.dates import (
+    EXAMPLE_EN,
+    EXAMPLE_ZH,
+    TAIPEI,
+    DateInputError,
+    format_full_date,
+    read_date,
+)
+from bot.deadline_output import deadlines_ics, summary_text
+from bot.dialogue.core import (
+    Button,
+    Dispatcher,
+    Document,
+    Outcome,
+    Reply,
+    SavedDate,
+    State,
+    Turn,
+)
+from bot.dialogue.menus import expired, menu_row
+from bot.dialogue.reminders import remind_rows, reminders_replaced, with_reminders
+
+_DIGIT = re.compile(r"\d")
+_PROFILES = frozenset(p.value for p in deadlines.Profile)
+
+
+def register(d: Dispatcher) -> None:
+    d.add_command("deadlines", lambda t, s, arg: ([my_deadlines(t, s)], s))
+    d.add_button(cb.MyDeadlines, lambda t, s, a: ([my_deadlines(t, s, edit=True)], s))
+    d.add_button(cb.DeadlineKinds, lambda t, s, a: ([deadline_kinds(t, edit=True)], s))
+    d.add_button(cb.DeadlineKind, on_deadline_kind)
+    d.add_button(cb.SaveDeadline, save_deadline)
+    d.add_button(cb.CalendarFile, calendar_file)
+    d.add_button(cb.SavedCalendarFile, saved_calendar_file)
+    d.add_button(cb.DeleteDeadline, delete_deadline)
+    d.add_link(links.DeadlineLink, lambda t, s, link: deadline_start(t, s, link.kind, None))
+    d.add_awaited("date", date_typed)
+
+
+def my_deadlines(turn: Turn, state: State, *, edit: bool = False, note: str = "") -> Reply:
+    saved = [summary(turn, s).partition("\n")[::2] for s in state.saved]
+    text = turn.render("my_deadlines.html", saved=saved, note=note)
+    rows: list[tuple[Button, ...]] = []
+    if not state.saved:
+        rows += kind_rows(turn)
+    else:
+        rows.append((turn.button("➕ Work out another deadline", cb.DeadlineKinds()),))
+        rows.append((turn.button("📅 Calendar file with all of them", cb.SavedCalendarFile()),))
+        if state.reminders:
+            rows.append((turn.button("🔔 My reminders", cb.ReminderList()),))
+        rows += [
+            (
+                turn.button(
+                    "🗑 Remove: %(kind)s",
+                    cb.DeleteDeadline(s.kind),
+                    kind=deadlines.KINDS[s.kind].title[turn.lang],
+                ),
+            )
+            for s in state.saved
+        ]
+    rows.append(menu_row(turn))
+    return Reply(text, tuple(rows), edit=edit)
+
+
+def summary(turn: Turn, saved: SavedDate) -> str:
+    return summary_text(compute(saved, turn.today), turn.lang, today=turn.today)
+
+
+def kind_rows(turn: Turn) -> list[tuple[Button, ...]]:
+    return [
+        (Button(kind.title[turn.lang], data=cb.encode(cb.DeadlineKind(kind.name))),)
+        for kind in deadlines.KINDS.values()
+    ]
+
+
+def deadline_kinds(turn: Turn, *, edit: bool = False) -> Reply:
+    rows = (*kind_rows(turn), menu_row(turn))
+    return Reply(turn.render("deadline_kinds.html"), rows, edit=edit)
+
+
+def on_deadline_kind(turn: Turn, state: State, action: cb.DeadlineKind) -> Outcome:
+    if not known_kind(action.kind, action.profile):
+        return [expired(turn, state)], state
+    return deadline_start(turn, state, action.kind, action.profile, edit=True)
+
+
+def deadline_start(
+    turn: Turn, state: State, kind: str, profile: str | None, *, edit: bool = False
+) -> Outcome:
+    """Ask for the date the kind counts from (first who applies, for processing times)."""
+    if kind == "processing" and profile is None:
+        rows = [
+            (Button(name[turn.lang], data=cb.encode(cb.DeadlineKind(kind, p.value))),)
+            for p, name in deadlines.PROFILE_NAMES.items()
+        ]
+        rows.append(menu_row(turn))
+        return [Reply(turn.render("deadline_profile.html"), tuple(rows), edit=edit)], state
+    pending = f"date:{kind}" + (f":{profile}" if profile else "")
+    new_state = replace(state, pending=pending)
+    return [ask_date(turn, kind, error="", edit=edit)], new_state
+
+
+def ask_date(turn: Turn, kind: str, *, error: str, edit: bool = False) -> Reply:
+    text = turn.render(
+        "deadline_ask.html",
+        title=deadlines.KINDS[kind].title[turn.lang],
+        given=deadlines.KINDS[kind].given_label[turn.lang],
+        example=EXAMPLE_ZH if turn.lang == "zh" else EXAMPLE_EN,
+        error=error,
+    )
+    rows = ((turn.button("◀️ Back", cb.DeadlineKinds()), *menu_row(turn)),)
+    return Reply(text, rows, edit=edit)
+
+
+def date_typed(turn: Turn, state: State, text: str, awaited: str) -> Outcome | None:
+    """The deadlines for a date typed while `awaited` ("<kind>[:<profile>]") waits for one; a
+    re-ask if it is no date; None for a question, or a calculator that no longer exists."""
+    kind, _, profile_text = awaited.partition(":")
+    profile = profile_text or None
+    if not computable(kind, profile):
+        return None
+    try:
+        given = read_date(text, today=turn.today).value
+    except DateInputError as exc:
+        if not _DIGIT.search(text) and turn.matcher.match(text).answer is not None:
+            return None  # "how do I renew?" while we wait for a date: a question, answer it
+        return [ask_date(turn, kind, error=exc.message(turn.lang))], state
+    saved = SavedDate(kind, given, profile)
+    result = compute(saved, turn.today)
+    title, _, body = summary_text(result, turn.lang, today=turn.today).partition("\n")
+    text_html = turn.render("deadline_result.html", title=title, body=body)
+    rows = (
+        (
+            turn.button("💾 Save", cb.SaveDeadline(kind, given, profile)),
+            turn.button("📅 Calendar file", cb.CalendarFile(kind, given, profile)),
+        ),
+        (
+            turn.button("🔁 Another date", cb.DeadlineKind(kind, profile)),
+            *menu_row(turn),
+        ),
+    )
+    return [Reply(text_html, rows)], replace(state, pending=None)
+
+
+def compute(saved: SavedDate, today: date) -> deadlines.Deadlines:
+    profile = deadlines.Profile(saved.profile) if saved.profile else None
+    return deadlines.compute(saved.kind, saved.given, today=today, profile=profile)
+
+
+def save_deadline(turn: Turn, state: State, action: cb.SaveDeadline) -> Outcome:
+    if not computable(action.kind, action.profile):
+        return [expired(turn, state)], state
+    saved_date = SavedDate(action.kind, action.given, action.profile)
+    kept = {s.kind: s for s in state.saved} | {action.kind: saved_date}
+    saved = tuple(kept[k] for k in deadlines.KINDS if k in kept)
+    new_state = replace(state, saved=saved)
+    rows: list[tuple[Button, ...]] = []
+    note = ""
+    had = [r for r in state.reminders if r.kind == action.kind]
+    if had:  # a date saved again takes its reminders along: the old schedule goes
+        abroad = any(schedule.is_abroad_only(r) for r in had)
+        new_state = with_reminders(turn, new_state, saved_date, abroad=abroad)
+        note = (
+            turn.gettext("🔔 Your reminders now follow this date: see /reminders.")
+            if any(r.kind == action.kind for r in new_state.reminders)
+            else turn.gettext("🔔 No reminder day of this date is ahead: none are scheduled.")
+        )
+    else:
+        rows += remind_rows(turn, saved_date)
+    kind = deadlines.KINDS[action.kind]
+    text = turn.render(
+        "saved.html",
+        title=kind.title[turn.lang],
+        label=kind.given_label[turn.lang],
+        given=format_full_date(action.given, turn.lang),
+        note=note,
+    )
+    rows.append((turn.button("📅 My deadlines", cb.MyDeadlines()), *menu_row(turn)))
+    return [Reply(text, tuple(rows))], new_state
+
+
+def calendar_file(turn: Turn, state: State, action: cb.CalendarFile) -> Outcome:
+    if not computable(action.kind, action.profile):
+        return [expired(turn, state)], state
+    saved = SavedDate(action.kind, action.given, action.profile)
+    return [ics_reply(turn, [saved], f"goldcard-{action.kind}.ics")], state
+
+
+def saved_calendar_file(turn: Turn, state: State, action: cb.SavedCalendarFile) -> Outcome:
+    if not state.saved:
+        return [my_deadlines(turn, state)], state
+    return [ics_reply(turn, list(state.saved), "goldcard-deadlines.ics")], state
+
+
+def ics_reply(turn: Turn, saved: list[SavedDate], filename: str) -> Reply:
+    stamp = datetime.combine(turn.today, time(), tzinfo=TAIPEI)  # pure: no clock in here
+    content = deadlines_ics([compute(s, turn.today) for s in saved], turn.lang, generated_at=stamp)
+    text = turn.render("calendar.html", count=len(saved))
+    return Reply(text, (menu_row(turn),), document=Document(filename, content))
+
+
+def delete_deadline(turn: Turn, state: State, action: cb.DeleteDeadline) -> Outcome:
+    if action.kind not in {s.kind for s in state.saved}:
+        return [my_deadlines(turn, state, edit=True)], state
+    new_state = replace(state, saved=tuple(s for s in state.saved if s.kind != action.kind))
+    new_state = reminders_replaced(new_state, action.kind, ())  # they remind of it no more
+    note = turn.gettext("Removed: %(kind)s.", kind=deadlines.KINDS[action.kind].title[turn.lang])
+    return [my_deadlines(turn, new_state, edit=True, note=note)], new_state
+
+
+def known_kind(kind: str, profile: str | None) -> bool:
+    """A deadline kind, with a profile (who applies) only where one belongs: processing."""
+    if kind not in deadlines.KINDS:
+        return False
+    return profile is None or (kind == "processing" and profile in _PROFILES)
+
+
+def computable(kind: str, profile: str | None) -> bool:
+    """Enough to compute the deadlines: a processing time also needs who applies."""
+    return known_kind(kind, profile) and (kind != "processing" or profile is not None)

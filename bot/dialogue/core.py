@@ -1,0 +1,276 @@
+"""What every feature of the engine shares: events, replies, state, effects, the turn being
+answered and the one dispatcher the features register their commands, buttons, deep links and
+awaited texts with. No feature imports here: the features import this.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time
+from typing import Any, Literal, TypeVar
+
+from bot import callbacks as cb
+from bot import guides, links
+from bot.dates import TAIPEI
+from bot.i18n import render, translations
+from bot.knowledge import Knowledge
+from bot.matching import Matcher
+from bot.schedule import Reminder
+from bot.textnorm import Lang
+
+
+def N_(message: str) -> str:
+    """Mark a message for extraction; it is translated where it is shown."""
+    return message
+
+
+# --- events ----------------------------------------------------------------------------------
+
+EventKind = Literal["text", "command", "button", "start"]
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something the user did.
+
+    `text` is the message, the command name (without the slash), the callback data of the pressed
+    button, or the deep-link payload; `arg` is a command's argument; `language` is the user's
+    Telegram `language_code` (it decides the language until the user picks one).
+    """
+
+    kind: EventKind
+    text: str = ""
+    arg: str = ""
+    language: str | None = None
+
+    @classmethod
+    def message(cls, text: str, *, language: str | None = None) -> Event:
+        return cls("text", text, language=language)
+
+    @classmethod
+    def command(cls, name: str, arg: str = "", *, language: str | None = None) -> Event:
+        return cls("command", name, arg, language=language)
+
+    @classmethod
+    def button(cls, data: str, *, language: str | None = None) -> Event:
+        return cls("button", data, language=language)
+
+    @classmethod
+    def start(cls, payload: str = "", *, language: str | None = None) -> Event:
+        return cls("start", payload, language=language)
+
+
+# --- replies -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Button:
+    """An inline button: callback `data` (≤ 64 bytes, see bot.callbacks) or a `url` to open."""
+
+    label: str
+    data: str | None = None
+    url: str | None = None
+
+
+Keyboard = tuple[tuple[Button, ...], ...]
+
+
+@dataclass(frozen=True)
+class Document:
+    filename: str
+    content: bytes
+    mime_type: str = "text/calendar"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message: Telegram HTML (b, i, a, code; user text escaped) and rows of buttons.
+
+    `edit` asks to replace the message whose button was pressed (navigation) instead of sending a
+    new one; adapters that cannot edit just send it.
+    """
+
+    text: str
+    buttons: Keyboard = ()
+    edit: bool = False
+    document: Document | None = None
+
+
+# --- state -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SavedDate:
+    """A date the user saved to compute a kind of deadline from (one per kind)."""
+
+    kind: str
+    given: date
+    profile: str | None = None  # processing: a deadlines.Profile value
+
+
+@dataclass(frozen=True)
+class State:
+    """Everything the bot keeps about one user between events.
+
+    Attributes:
+        lang: the language the user chose; None follows their Telegram language.
+        since: the day of first contact; None for a user never seen (gets the welcome).
+        guide, step: the guide the user is in and where, for "continue where I left off".
+        profile: answers to the guides' profile questions, kept across guides.
+        pending: what typed text means now: "date:<kind>" or "date:processing:<profile>" while
+            a deadline calculator waits for a date, "forget" while deletion awaits confirmation.
+        question: the last question asked, redacted, for "None of these" and 👎 feedback.
+        topic: the topic that answered `question`, if one did.
+        saved: saved dates, in `deadlines.KINDS` order.
+        reminders: the reminders of saved dates still to be sent, soonest first.
+    """
+
+    lang: Lang | None = None
+    since: date | None = None
+    guide: str | None = None
+    step: int | None = None
+    profile: guides.Profile = field(default_factory=guides.Profile)
+    pending: str | None = None
+    question: str | None = None
+    topic: str | None = None
+    saved: tuple[SavedDate, ...] = ()
+    reminders: tuple[Reminder, ...] = ()
+
+
+# --- effects -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecordUnanswered:
+    """A question the bot could not answer, for the help desk (text already redacted)."""
+
+    question: str
+    lang: Lang
+    reason: Literal["no-match", "none-of-these"]
+
+
+@dataclass(frozen=True)
+class RecordFeedback:
+    """👍/👎 on an answer, with the question that led to it when known (redacted)."""
+
+    topic: str
+    helpful: bool
+    lang: Lang
+    question: str | None
+
+
+@dataclass(frozen=True)
+class ForgetUser:
+    """Delete everything stored about the user; nothing of this event's state is kept."""
+
+
+Effect = RecordUnanswered | RecordFeedback | ForgetUser
+Outcome = tuple[list[Reply], State]
+
+
+# --- the turn ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Turn:
+    """One event being handled: the language it is answered in, what it is answered from (the
+    knowledge, the matcher, the dispatcher) and the effects it produces."""
+
+    state: State  # as it came in
+    lang: Lang
+    today: date
+    knowledge: Knowledge
+    matcher: Matcher
+    dispatcher: Dispatcher
+    effects: list[Effect] = field(default_factory=list)
+    now: datetime | None = None  # the moment of the event; None: the start of `today`
+
+    @property
+    def moment(self) -> datetime:
+        """When this event happens: reminders at or before it are in the past."""
+        return self.now or datetime.combine(self.today, time(), tzinfo=TAIPEI)
+
+    def gettext(self, message: str, **params: object) -> str:
+        text = translations(self.lang).gettext(message)
+        return text % params if params else text
+
+    def button(self, message: str, action: cb.Action, **params: object) -> Button:
+        return Button(self.gettext(message, **params), data=cb.encode(action))
+
+    def render(self, template: str, **context: object) -> str:
+        """A message template of `bot/templates/` rendered in the turn's language."""
+        return render(template, self.lang, **context)
+
+    def in_lang(self, lang: Lang) -> Turn:
+        """The same turn answered in another language (a question written in it)."""
+        return replace(self, lang=lang)  # the same effects list: they are this turn's
+
+
+# --- the dispatcher ----------------------------------------------------------------------------
+
+A = TypeVar("A", bound=cb.Action)
+T = TypeVar("T")  # a deep-link target type of bot.links
+
+CommandHandler = Callable[[Turn, State, str], Outcome]
+"""(turn, state, the command's argument, stripped) -> outcome."""
+AwaitedHandler = Callable[[Turn, State, str, str], Outcome | None]
+"""(turn, state, the typed text, the rest of `state.pending` after "<kind>:") -> outcome, or None
+when the text is not what was awaited (it is then read as any other message)."""
+
+
+class Dispatcher:
+    """What answers which command, button, deep link and awaited text; every feature module
+    registers its own in its `register(dispatcher)`, and `Engine` asks here.
+
+    - `add_command("help", handler)`: `/help <arg>`; handler(turn, state, arg).
+    - `add_button(cb.Topic, handler)`: a pressed button whose callback data decodes to that
+      action type; handler(turn, state, action).
+    - `add_link(links.TopicLink, handler)`: a `/start <payload>` deep link to an existing target
+      of that type; handler(turn, state, target).
+    - `add_awaited("date", handler)`: typed text while `state.pending` is "date" or
+      "date:<rest>"; handler(turn, state, text, rest) returns None to let the text be a message.
+
+    A name or type is registered once: a second registration is a wiring mistake and raises.
+    """
+
+    def __init__(self) -> None:
+        self._commands: dict[str, CommandHandler] = {}
+        self._buttons: dict[type[cb.Action], Callable[[Turn, State, Any], Outcome]] = {}
+        self._links: dict[type, Callable[[Turn, State, Any], Outcome]] = {}
+        self._awaited: dict[str, AwaitedHandler] = {}
+
+    def add_command(self, name: str, handler: CommandHandler) -> None:
+        _add(self._commands, name, handler)
+
+    def add_button(self, action: type[A], handler: Callable[[Turn, State, A], Outcome]) -> None:
+        _add(self._buttons, action, handler)
+
+    def add_link(self, target: type[T], handler: Callable[[Turn, State, T], Outcome]) -> None:
+        _add(self._links, target, handler)
+
+    def add_awaited(self, kind: str, handler: AwaitedHandler) -> None:
+        _add(self._awaited, kind, handler)
+
+    def command_handler(self, name: str) -> CommandHandler | None:
+        return self._commands.get(name)
+
+    def button_handler(self, action: cb.Action) -> Callable[[Turn, State, Any], Outcome] | None:
+        return self._buttons.get(type(action))
+
+    def link_handler(self, target: links.Target) -> Callable[[Turn, State, Any], Outcome] | None:
+        return self._links.get(type(target))
+
+    def awaited_handler(self, pending: str | None) -> tuple[AwaitedHandler, str] | None:
+        """The handler of typed text while `pending` is awaited, and the rest of `pending`."""
+        if pending is None:
+            return None
+        kind, _, rest = pending.partition(":")
+        handler = self._awaited.get(kind)
+        return (handler, rest) if handler is not None else None
+
+
+def _add(registry: dict[Any, Any], key: object, handler: object) -> None:
+    if key in registry:
+        raise ValueError(f"{key!r} is registered twice")
+    registry[key] = handler

@@ -1,0 +1,100 @@
+"""`Engine`: wires the feature modules into one dispatcher and answers events with it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime
+
+from bot import callbacks as cb
+from bot import links
+from bot.dialogue import calculators, faq, guide_flow, menus, privacy, reminders, router
+from bot.dialogue.core import Dispatcher, Effect, Event, Outcome, Reply, State, Turn
+from bot.i18n import lang_of
+from bot.knowledge import Knowledge
+from bot.matching import Matcher
+from bot.schedule import Reminder
+from bot.textnorm import Lang
+
+# Every feature of the engine, each registering its commands, buttons, links and awaited texts.
+FEATURES = (menus, faq, guide_flow, calculators, reminders, privacy, router)
+
+
+class Engine:
+    """The bot's behaviour over loaded knowledge and a matcher; `handle` is all there is."""
+
+    def __init__(self, knowledge: Knowledge, matcher: Matcher) -> None:
+        self.knowledge = knowledge
+        self.matcher = matcher
+        self.dispatcher = Dispatcher()
+        for feature in FEATURES:
+            feature.register(self.dispatcher)
+
+    def handle(
+        self, event: Event, state: State, *, today: date, now: datetime | None = None
+    ) -> tuple[list[Reply], State, list[Effect]]:
+        """Answer one event: the replies to send, the user's new state, the side effects.
+
+        `now` (timezone-aware) decides which reminders are already past when a date is saved;
+        without it, the start of `today` in Taipei.
+        """
+        turn = self._turn(state, state.lang or lang_of(event.language), today, now=now)
+        if event.kind == "command" and menus.command_name(event.text) == "start":
+            event = Event.start(event.arg.strip(), language=event.language)
+        current = replace(state, since=state.since or today)
+        if event.kind != "text":
+            current = replace(current, pending=None)  # a press or a command leaves a prompt
+        match event.kind:
+            case "start":
+                replies, new_state = self._start(turn, current, event.text)
+            case "command":
+                replies, new_state = self._command(turn, current, event.text, event.arg)
+            case "button":
+                replies, new_state = self._button(turn, current, event.text)
+            case _:
+                replies, new_state = router.message(turn, current, event.text)
+        plain_start = event.kind == "start" and self._target(event.text) is None
+        if state.since is None and not plain_start:
+            replies.insert(0, menus.welcome(turn, new_state))
+        return replies, new_state, turn.effects
+
+    def answer(self, topic: str, lang: Lang) -> Reply:
+        """A FAQ answer as a reply, outside any conversation (inline mode, staff previews)."""
+        return faq.answer(self._turn(State(), lang, date.min), State(), topic)
+
+    def reminder(
+        self, reminder: Reminder, lang: Lang, *, today: date, bot_username: str | None = None
+    ) -> Reply:
+        """The message a scheduled reminder sends (for the cron sender, `bot.reminders`): what is
+        due and when, what to do, the guide that shows how (a deep link to the bot when its
+        username is known, else a button) and "Done — stop these reminders"."""
+        turn = self._turn(State(), lang, today)
+        return reminders.reminder_message(turn, reminder, bot_username=bot_username)
+
+    # --- dispatch ------------------------------------------------------------------------------
+
+    def _turn(self, state: State, lang: Lang, today: date, *, now: datetime | None = None) -> Turn:
+        return Turn(state, lang, today, self.knowledge, self.matcher, self.dispatcher, now=now)
+
+    def _command(self, turn: Turn, state: State, name: str, arg: str) -> Outcome:
+        handler = self.dispatcher.command_handler(menus.command_name(name))
+        if handler is None:
+            return [menus.unknown_command(turn, state, name)], state
+        return handler(turn, state, arg.strip())
+
+    def _button(self, turn: Turn, state: State, data: str) -> Outcome:
+        action = cb.decode(data)
+        handler = self.dispatcher.button_handler(action) if action is not None else None
+        if action is None or handler is None:
+            return [menus.expired(turn, state)], state
+        return handler(turn, state, action)
+
+    def _start(self, turn: Turn, state: State, payload: str) -> Outcome:
+        target = self._target(payload)
+        handler = self.dispatcher.link_handler(target) if target is not None else None
+        if target is None or handler is None:
+            return [menus.welcome(turn, state)], state
+        return handler(turn, state, target)
+
+    def _target(self, payload: str) -> links.Target | None:
+        target = links.parse_payload(payload)
+        return target if target is not None and links.exists(target, self.knowledge) else None
