@@ -47,10 +47,10 @@ def message(turn: Turn, state: State, text: str) -> Outcome:
     talk = small_talk(question)
     if talk is not None:
         return [Reply(asked.render(f"{talk}.html"), menu_keyboard(asked, state))], state
-    return ask(asked, state, question)
+    return answer_question(asked, state, question)
 
 
-def ask(turn: Turn, state: State, question: str) -> Outcome:
+def answer_question(turn: Turn, state: State, question: str) -> Outcome:
     """Answer a question from the FAQ: the answer, "did you mean", or the help desk."""
     result = turn.matcher.match(question)
     stored = redact(question[:MAX_STORED_QUESTION])
