@@ -171,6 +171,8 @@ class Router:
         if (kind := CALCULATOR_OF_TOPIC.get(topic)) is not None:
             given = next((d.value for d in dates if not d.relative or kind in _EVENT_KINDS), None)
             profile = _profile(text) if kind == "processing" else None
+            if kind == "processing" and profile is None:
+                given = None  # who applies decides the stages: the calculator asks first
             calculator = Offer("deadline", kind, date=given, profile=profile)
             first = given is not None or asks_to_calculate(text)
             offers.insert(0, calculator) if first else offers.append(calculator)

@@ -10,6 +10,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from typing import Literal
 
 from bot.dates import DateInputError, read_date
 from bot.textnorm import CJK_RUN
@@ -264,3 +265,47 @@ def is_acknowledgement(text: str) -> bool:
         return bool(_ACK_ZH.match(re.sub(r"[^\w\s,，!！~。.]", "", stripped)))
     words = letters.split()
     return bool(words) and set(words) <= _ACK_WORDS
+
+
+# --- typed replies at a prompt ---------------------------------------------------------------
+
+_YES = frozenset(
+    "yes y yep yeah yup sure ok okay confirm confirmed delete 是 是的 好 好的 對 对 確定 确定 要 "
+    "可以 沒錯 没错 係 好啊 好呀 刪除 删除 同意".split()
+)
+_NO = frozenset(
+    "no n nope nah cancel keep stop 否 不 不要 不用 取消 算了 不是 唔要 唔使 唔好 保留".split()
+)
+
+
+def yes_or_no(text: str) -> bool | None:
+    """A typed answer to a yes/no prompt (是/否/好/不要/yes/no/y/n), or None for anything else."""
+    words = re.sub(r"[^\w\s]", " ", unicodedata.normalize("NFKC", text).lower()).split()
+    phrase = "".join(words) if CJK_RUN.search(text) else " ".join(words)
+    if phrase in _YES or (words and set(words) <= _YES):
+        return True
+    if phrase in _NO or (words and set(words) <= _NO):
+        return False
+    return None
+
+
+_NEXT = re.compile(
+    r"^(?:next|next step|continue|go on|下一步|下一個|下一个|繼續|继续|下一頁|>)$", re.I
+)
+_BACK = re.compile(
+    r"^(?:back|previous|prev|go back|previous step|上一步|上一個|上一个|返回|回上一步|<)$", re.I
+)
+_STEP_NUMBER = re.compile(r"^(?:step\s*(\d{1,2})|第\s*(\d{1,2})\s*步|(\d{1,2}))$", re.I)
+
+
+def guide_navigation(text: str) -> Literal["next", "back"] | int | None:
+    """Inside a guide: "next" / 「下一步」, "back" / 「上一步」, or a step number ("step 5",
+    「第5步」, "5"); None for anything else."""
+    folded = " ".join(unicodedata.normalize("NFKC", text).strip().rstrip(".!。！").split())
+    if _NEXT.match(folded):
+        return "next"
+    if _BACK.match(folded):
+        return "back"
+    if m := _STEP_NUMBER.match(folded):
+        return int(next(g for g in m.groups() if g))
+    return None

@@ -213,11 +213,14 @@ class ScriptedMatcher:
     def __init__(self, real, script: dict[str, tuple[str, ...]]) -> None:
         self.real, self.script = real, script
 
-    def match(self, question: str) -> MatchResult:
+    def match(self, question: str, **options: object) -> MatchResult:
         if question in self.script:
             candidates = tuple(Scored(t, 0.3) for t in self.script[question])
             return MatchResult(question, "en", None, candidates)
-        return self.real.match(question)
+        return self.real.match(question, **options)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.real, name)  # the vocabulary and weights the router reads
 
 
 @LANGS
@@ -253,8 +256,19 @@ def test_out_of_scope_is_an_honest_i_dont_know_with_the_offices_contacts(chat, l
     assert (logged.question, logged.lang, logged.reason) == (
         question + " mail [email]",
         lang,
-        "no-match",
+        "out-of-scope",  # the weather is one of knowledge/out_of_scope.yaml's groups
     )
+
+
+@LANGS
+def test_what_nothing_resembles_is_an_i_dont_know_logged_as_no_match(chat, lang):
+    chat.lang = lang
+    chat.start()
+    question = {"en": "qwzx plorb vennit", "zh": "嗶嗶啵啵咕嚕嚕"}[lang]
+    [reply] = chat.say(question)
+    assert all(contact in reply.text for contact in CONTACTS)
+    [logged] = rows(chat.db, UnansweredQuestion)
+    assert (logged.question, logged.reason) == (question, "no-match")
 
 
 @pytest.mark.parametrize(

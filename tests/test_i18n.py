@@ -123,10 +123,13 @@ class _Candidates:
     def __init__(self, real) -> None:
         self.real = real
 
-    def match(self, question: str) -> MatchResult:
+    def match(self, question: str, **options: object) -> MatchResult:
         if question == "address?":
             return MatchResult(question, "en", None, (Scored("address-change", 0.3),))
-        return self.real.match(question)
+        return self.real.match(question, **options)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.real, name)
 
 
 TOUR: list[Event] = [
@@ -140,6 +143,7 @@ TOUR: list[Event] = [
     Event.message("address?"),
     Event.button("1:n"),
     Event.message("qqqqqq"),  # says nothing of its language: answered in the user's
+    Event.message("ok"),
     Event.button("1:ask"),
     Event.button("1:m"),
     Event.button("1:lm"),
@@ -187,6 +191,9 @@ def test_every_template_renders_in_both_languages(knowledge, matcher, monkeypatc
     for event in TOUR:
         _, state, _ = engine.handle(event, state, today=date(2026, 11, 21))
         state = replace(state, lang=lang)  # forgetting resets it
+    out_of_scope = {"en": "How do I file my income tax return as a foreigner?",
+                    "zh": "外國人要怎麼申報所得稅？"}[lang]  # fmt: skip
+    engine.handle(Event.message(out_of_scope), state, today=date(2026, 11, 21))
     engine.reminder(  # what the cron sender sends, outside a conversation
         Reminder("renewal", "window_opens", 0, date(2027, 2, 28), send_time(date(2027, 2, 28))),
         lang,

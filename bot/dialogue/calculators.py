@@ -47,6 +47,7 @@ def register(d: Dispatcher) -> None:
     d.add_button(cb.DeleteDeadline, delete_deadline)
     d.add_link(links.DeadlineLink, lambda t, s, link: deadline_start(t, s, link.kind, None))
     d.add_awaited("date", date_typed)
+    d.add_awaited("again", another_date)
 
 
 def my_deadlines(turn: Turn, state: State, *, edit: bool = False, note: str = "") -> Reply:
@@ -137,8 +138,31 @@ def date_typed(turn: Turn, state: State, text: str, awaited: str) -> Outcome | N
         if not _DIGIT.search(text) and turn.matcher.match(text).answer is not None:
             return None  # "how do I renew?" while we wait for a date: a question, answer it
         return [ask_date(turn, kind, error=exc.message(turn.lang))], state
-    saved = SavedDate(kind, given, profile)
-    result = compute(saved, turn.today)
+    return [deadline_result(turn, kind, given, profile)], after_result(state, kind, profile)
+
+
+def another_date(turn: Turn, state: State, text: str, awaited: str) -> Outcome | None:
+    """Right after a result, a date typed alone is a new date for the same calculator
+    (anything else is read as usual: no re-ask)."""
+    kind, _, profile_text = awaited.partition(":")
+    profile = profile_text or None
+    if not computable(kind, profile):
+        return None
+    try:
+        given = read_date(text, today=turn.today).value
+    except DateInputError:
+        return None
+    return [deadline_result(turn, kind, given, profile)], after_result(state, kind, profile)
+
+
+def after_result(state: State, kind: str, profile: str | None) -> State:
+    """The state after a calculator answered: a date typed next is another date for it."""
+    return replace(state, pending=f"again:{kind}" + (f":{profile}" if profile else ""))
+
+
+def deadline_result(turn: Turn, kind: str, given: date, profile: str | None) -> Reply:
+    """The deadlines of `kind` counted from `given`, with Save, Calendar file, Another date."""
+    result = compute(SavedDate(kind, given, profile), turn.today)
     title, _, body = summary_text(result, turn.lang, today=turn.today).partition("\n")
     text_html = turn.render("deadline_result.html", title=title, body=body)
     rows = (
@@ -151,7 +175,7 @@ def date_typed(turn: Turn, state: State, text: str, awaited: str) -> Outcome | N
             *menu_row(turn),
         ),
     )
-    return [Reply(text_html, rows)], replace(state, pending=None)
+    return Reply(text_html, rows)
 
 
 def compute(saved: SavedDate, today: date) -> deadlines.Deadlines:

@@ -16,6 +16,7 @@ from bot.dates import TAIPEI
 from bot.i18n import render, translations
 from bot.knowledge import Knowledge
 from bot.matching import Matcher
+from bot.routing import Router
 from bot.schedule import Reminder
 from bot.textnorm import Lang
 
@@ -182,6 +183,7 @@ class Turn:
     today: date
     knowledge: Knowledge
     matcher: Matcher
+    router: Router
     dispatcher: Dispatcher
     effects: list[Effect] = field(default_factory=list)
     now: datetime | None = None  # the moment of the event; None: the start of `today`
@@ -205,6 +207,12 @@ class Turn:
     def in_lang(self, lang: Lang) -> Turn:
         """The same turn answered in another language (a question written in it)."""
         return replace(self, lang=lang)  # the same effects list: they are this turn's
+
+
+def as_new(outcome: Outcome) -> Outcome:
+    """`outcome` sent as new messages: typed text has no pressed message to edit in place."""
+    replies, state = outcome
+    return [replace(reply, edit=False) for reply in replies], state
 
 
 # --- the dispatcher ----------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from bot.dialogue.core import Dispatcher, Effect, Event, Outcome, Reply, State, 
 from bot.i18n import lang_of
 from bot.knowledge import Knowledge
 from bot.matching import Matcher
+from bot.routing import Router
 from bot.schedule import Reminder
 from bot.textnorm import Lang
 
@@ -25,6 +26,7 @@ class Engine:
     def __init__(self, knowledge: Knowledge, matcher: Matcher) -> None:
         self.knowledge = knowledge
         self.matcher = matcher
+        self.router = Router(knowledge, matcher)
         self.dispatcher = Dispatcher()
         for feature in FEATURES:
             feature.register(self.dispatcher)
@@ -73,7 +75,9 @@ class Engine:
     # --- dispatch ------------------------------------------------------------------------------
 
     def _turn(self, state: State, lang: Lang, today: date, *, now: datetime | None = None) -> Turn:
-        return Turn(state, lang, today, self.knowledge, self.matcher, self.dispatcher, now=now)
+        return Turn(
+            state, lang, today, self.knowledge, self.matcher, self.router, self.dispatcher, now=now
+        )
 
     def _command(self, turn: Turn, state: State, name: str, arg: str) -> Outcome:
         handler = self.dispatcher.command_handler(menus.command_name(name))

@@ -74,11 +74,13 @@ def topic_rows(turn: Turn, topics: Sequence[str]) -> list[tuple[Button, ...]]:
     ]
 
 
-def help_desk(turn: Turn, state: State, template: str, *, edit: bool = False) -> Reply:
+def help_desk(
+    turn: Turn, state: State, template: str, *, edit: bool = False, **context: object
+) -> Reply:
     """`template` ("I don't know", "sorry it didn't help") with the Gold Card Office's contacts
     from the contact-help-desk answer, so they are written down once."""
     contact = turn.knowledge.faq[CONTACT_TOPIC]
-    text = turn.render(template, contacts=contact.answer[turn.lang].strip())
+    text = turn.render(template, contacts=contact.answer[turn.lang].strip(), **context)
     url_row = tuple(Button(link.title[turn.lang], url=link.url) for link in contact.links[:1])
     rows = (url_row, back_to_guide_row(turn, state) + menu_row(turn))
     return Reply(text, rows, edit=edit)

@@ -8,10 +8,11 @@ from dataclasses import replace
 
 from bot import callbacks as cb
 from bot import guides, links
-from bot.dialogue.core import N_, Button, Dispatcher, Outcome, Reply, State, Turn
+from bot.dialogue.core import N_, Button, Dispatcher, Outcome, Reply, State, Turn, as_new
 from bot.dialogue.faq import MAX_RELATED, topic_rows
 from bot.dialogue.menus import continue_rows, expired, menu, menu_row, place
 from bot.textnorm import Lang
+from bot.understanding import guide_navigation
 
 QUESTION_PROMPTS: dict[str, str] = {
     "inside_taiwan": N_("Are you applying from inside Taiwan?"),
@@ -225,3 +226,28 @@ def section_spans(guide: guides.Guide, lang: Lang) -> list[tuple[str, int, int]]
         steps = guide.section_steps(section.id)
         spans.append((section.title[lang], steps[0].n, steps[-1].n))
     return spans
+
+
+def typed_navigation(turn: Turn, state: State, text: str) -> Outcome | None:
+    """Inside a guide, "next" / 「下一步」, "back" / 「上一步」 or a step number typed instead of
+    pressed; None when the text is something else (or no guide is open)."""
+    guide = turn.knowledge.guides.get(state.guide or "")
+    if guide is None or state.step is None or not guide.has_step(state.step):
+        return None
+    move = guide_navigation(text)
+    if move is None:
+        return None
+    position = guides.Position(guide.id, state.step, state.profile)
+    if move == "next":
+        after = guides.next_step(guide, position)
+        if after is None:
+            return as_new(guide_done(turn, state, cb.GuideDone(guide.id)))
+        return open_step(turn, state, guide.id, after.n)
+    if move == "back":
+        before = guides.previous_step(guide, position)
+        if before is None:
+            return open_overview(turn, state, guide.id)
+        return open_step(turn, state, guide.id, before.n)
+    if not guide.has_step(move):
+        return None  # "30" inside a guide of 23 steps is not a step
+    return open_step(turn, state, guide.id, move)

@@ -1,5 +1,5 @@
 """Your data: /mydata shows what is stored about the user, /forget deletes it after a confirmation
-(`state.pending` is "forget" while it waits; the confirmation is a button, not typed text)."""
+(`state.pending` is "forget" while it waits; the confirmation is a button, or a typed yes/no)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from dataclasses import replace
 from bot import callbacks as cb
 from bot import deadlines, guides
 from bot.dates import format_full_date
-from bot.dialogue.core import Dispatcher, ForgetUser, Outcome, Reply, State, Turn
+from bot.dialogue.core import Dispatcher, ForgetUser, Outcome, Reply, State, Turn, as_new
 from bot.dialogue.guide_flow import QUESTION_PROMPTS
 from bot.dialogue.menus import LANGUAGE_NAMES, expired, menu, menu_row, place
+from bot.understanding import yes_or_no
 
 
 def register(d: Dispatcher) -> None:
@@ -18,6 +19,7 @@ def register(d: Dispatcher) -> None:
     d.add_command("forget", lambda t, s, arg: forget_ask(t, s))
     d.add_button(cb.ForgetAsk, lambda t, s, a: forget_ask(t, s))
     d.add_button(cb.Forget, forget)
+    d.add_awaited("forget", forget_typed)
 
 
 def my_data(turn: Turn, state: State) -> Reply:
@@ -66,3 +68,12 @@ def forget(turn: Turn, state: State, action: cb.Forget) -> Outcome:
         return [expired(turn, state)], state
     turn.effects.append(ForgetUser())
     return [Reply(turn.render("forgotten.html"), edit=True)], State()
+
+
+def forget_typed(turn: Turn, state: State, text: str, rest: str) -> Outcome | None:
+    """是 / yes / 不要 / no typed at the confirmation, as if the button were pressed; None for
+    anything else (a question is answered, and nothing is deleted)."""
+    answer = yes_or_no(text)
+    if answer is None:
+        return None
+    return as_new(forget(turn, replace(state, pending=None), cb.Forget(answer)))

@@ -1,6 +1,7 @@
-"""What a typed message is: the text a feature awaits (a date for a calculator), small talk, or a
-question for the FAQ. `message(turn, state, text)` is the one entry point for free text: plain
-messages and `/ask <question>`."""
+"""What a typed message is: the text a feature awaits (a date for a calculator, a yes/no, a step
+of the open guide), small talk, or a question routed by `bot.routing.Router` to an answer with the
+guide and calculator that go with it, or an honest decline. `message(turn, state, text)` is the
+one entry point for free text: plain messages and `/ask <question>`."""
 
 from __future__ import annotations
 
@@ -8,13 +9,27 @@ import re
 from dataclasses import replace
 from typing import Literal
 
-from bot.dialogue.core import Dispatcher, Outcome, RecordUnanswered, Reply, State, Turn
+from bot import callbacks as cb
+from bot.dialogue.calculators import after_result, deadline_result
+from bot.dialogue.core import (
+    Button,
+    Dispatcher,
+    Outcome,
+    RecordUnanswered,
+    Reply,
+    State,
+    Turn,
+)
 from bot.dialogue.faq import answer, did_you_mean, help_desk
+from bot.dialogue.guide_flow import typed_navigation
 from bot.dialogue.menus import ask_prompt, menu_keyboard
 from bot.redact import redact
+from bot.routing import Offer, Route
 from bot.textnorm import CJK_RUN, Lang, detect_lang, normalize
 
 MAX_STORED_QUESTION = 500  # the matcher reads no further either
+# The decline for a message that says it is about another permit ("my ARC, not the gold card").
+NOT_THE_CARD_GROUP = "other-permits"
 
 _GREETINGS = frozenset(
     "hi hello hey hiya yo howdy greetings morning 你好 您好 哈囉 哈啰 嗨 早安 午安 晚安 大家好 "
@@ -31,8 +46,8 @@ def register(d: Dispatcher) -> None:
 
 
 def message(turn: Turn, state: State, text: str) -> Outcome:
-    """Answer typed text: what an awaiting feature takes (see `Dispatcher.add_awaited`), else
-    small talk, else a question."""
+    """Answer typed text: what an awaiting feature takes (see `Dispatcher.add_awaited`), a step
+    of the open guide, small talk, else a question for the router."""
     question = text.strip()
     if not question:
         return [ask_prompt(turn)], state
@@ -43,6 +58,9 @@ def message(turn: Turn, state: State, text: str) -> Outcome:
         if outcome is not None:
             return outcome
     state = replace(state, pending=None)
+    moved = typed_navigation(turn, state, question)
+    if moved is not None:
+        return moved
     asked = turn.in_lang(question_lang(question, turn.lang))
     talk = small_talk(question)
     if talk is not None:
@@ -51,18 +69,58 @@ def message(turn: Turn, state: State, text: str) -> Outcome:
 
 
 def answer_question(turn: Turn, state: State, question: str) -> Outcome:
-    """Answer a question from the FAQ: the answer, "did you mean", or the help desk."""
-    result = turn.matcher.match(question)
+    """Answer a question: the answer with its guide and calculator (run when the message gives
+    the date), "did you mean", a short reply to thanks, or an honest decline."""
+    route = turn.router.route(question, today=turn.today)
+    if route.kind == "ack":
+        return [Reply(turn.render("ack.html"), menu_keyboard(turn, state))], state
     stored = redact(question[:MAX_STORED_QUESTION])
-    if result.answer is not None:
-        topic = result.answer.id
-        new_state = replace(state, question=stored, topic=topic)
-        return [answer(turn, new_state, topic)], new_state
+    if route.kind == "answer" and route.topic is not None:
+        return _answered(turn, replace(state, question=stored, topic=route.topic), route)
     new_state = replace(state, question=stored, topic=None)
-    if result.candidates:
-        return [did_you_mean(turn, new_state, [c.id for c in result.candidates])], new_state
+    if route.kind == "candidates":
+        return [did_you_mean(turn, new_state, [c.id for c in route.result.candidates])], new_state
+    group = NOT_THE_CARD_GROUP if route.not_the_card else route.result.out_of_scope
+    about = next((g.about[turn.lang] for g in turn.knowledge.out_of_scope if g.id == group), None)
+    if about is not None:
+        turn.effects.append(RecordUnanswered(stored, turn.lang, "out-of-scope"))
+        reply = help_desk(turn, new_state, "out_of_scope.html", about=about)
+        return [reply], new_state
     turn.effects.append(RecordUnanswered(stored, turn.lang, "no-match"))
     return [help_desk(turn, new_state, "dont_know.html")], new_state
+
+
+def _answered(turn: Turn, state: State, route: Route) -> Outcome:
+    """The FAQ answer, its offers as the first buttons, and the deadlines when a date was read."""
+    assert route.topic is not None
+    reply = answer(turn, state, route.topic)
+    rows = [row for offer in route.offers if (row := _offer_row(turn, offer))]
+    if route.also is not None:
+        title = turn.knowledge.faq[route.also].title[turn.lang]
+        rows.append(
+            (turn.button("❓ You also asked: %(title)s", cb.Topic(route.also), title=title),)
+        )
+    replies = [replace(reply, buttons=(*rows, *reply.buttons))]
+    for offer in route.offers:
+        if offer.kind == "deadline" and offer.date is not None:
+            replies.append(deadline_result(turn, offer.id, offer.date, offer.profile))
+            state = after_result(state, offer.id, offer.profile)
+    return replies, state
+
+
+def _offer_row(turn: Turn, offer: Offer) -> tuple[Button, ...] | None:
+    """The button that opens an offered guide (or its step) or calculator; None for a
+    calculator the answer already ran."""
+    if offer.kind == "guide":
+        title = turn.knowledge.guides[offer.id].title[turn.lang]
+        if offer.step is not None:
+            label = turn.gettext("📘 %(guide)s: step %(n)s", guide=title, n=offer.step)
+        else:
+            label = turn.gettext("📘 Step by step: %(guide)s", guide=title)
+        return (Button(label, data=cb.encode(cb.GuideOpen(offer.id, offer.step))),)
+    if offer.date is not None:
+        return None
+    return (turn.button("📅 Work out my dates", cb.DeadlineKind(offer.id, offer.profile)),)
 
 
 def question_lang(text: str, ui: Lang) -> Lang:
