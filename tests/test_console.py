@@ -111,3 +111,20 @@ def test_python_m_bot_main_is_the_console_without_a_token(tmp_path):
     assert "you ▸ hi" in proc.stdout and "What I store about you" in proc.stdout
     assert "\033[" not in proc.stdout  # piped: no colours
     assert (tmp_path / "bot.sqlite3").exists()
+
+
+def test_the_router_in_the_terminal_chat(console):
+    """The terminal chat shows what Telegram users get: the apply guide offered with how to
+    apply, and a date in a question computed right away, in either language."""
+    console.run(
+        scripted(
+            "how do I apply for the gold card",
+            "我的金卡116年4月15日到期，什麼時候可以申請延期？",
+            "ok",
+            "quit",
+        )
+    )
+    out = console.out.getvalue()
+    assert "📘 Step by step: Applying for the Gold Card" in out
+    assert "開放申請延期" in out and "2026年12月15日" in out
+    assert "👍" in out

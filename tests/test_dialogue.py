@@ -113,6 +113,9 @@ class Chat:
     def labels(self) -> list[str]:
         return [b.label for r in self.replies for row in r.buttons for b in row]
 
+    def knowledge_title(self, topic: str, lang: str) -> str:
+        return self.engine.knowledge.faq[topic].title[lang]  # type: ignore[index]
+
     def state(self) -> State:
         with Session(self.db) as session:
             return load_state(session, user_id=self.user_id)[0]
