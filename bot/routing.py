@@ -23,12 +23,13 @@ from bot.understanding import (
     content_sentences,
     find_dates,
     is_acknowledgement,
+    own_command,
     question_sentences,
     scope,
     without_dates,
 )
 
-RouteKind = Literal["answer", "candidates", "decline", "ack"]
+RouteKind = Literal["answer", "candidates", "decline", "ack", "command"]
 
 # Kinds whose given date is an event that has happened (so "today" / 「今天」 can name it);
 # a card's or passport's expiry is never "today" in a question.
@@ -66,6 +67,7 @@ class Route:
     offers: tuple[Offer, ...] = ()
     also: str | None = None  # a second question's topic, offered as "You also asked: …"
     not_the_card: bool = False  # the message says it is about another permit, not the card
+    command: str | None = None  # the user's own data or settings: "language", "forget", …
     dates: tuple[FoundDate, ...] = field(default=(), repr=False)
 
     @property
@@ -81,6 +83,8 @@ class Route:
             out["answer"] = None
         out["offers"] = [offer.as_json() for offer in self.offers]
         out["also"] = self.also
+        if self.command is not None:
+            out["command"] = self.command
         return out
 
 
@@ -105,6 +109,8 @@ class Router:
         empty = MatchResult(text, lang, None, ())
         if is_acknowledgement(text):
             return Route("ack", text, lang, empty)
+        if (command := own_command(text)) is not None:
+            return Route("command", text, lang, empty, command=command)
         dates = tuple(find_dates(text, today=today))
         read = scope(without_dates(text, list(dates)))
         if read.not_the_card:

@@ -309,3 +309,63 @@ def guide_navigation(text: str) -> Literal["next", "back"] | int | None:
     if m := _STEP_NUMBER.match(folded):
         return int(next(g for g in m.groups() if g))
     return None
+
+
+# --- the user's own data and settings --------------------------------------------------------
+
+_OWN = (
+    (
+        "language",
+        r"(?:switch|change|set)\s+(?:the\s+)?(?:bot'?s?\s+)?(?:language\s+)?(?:to\s+)?"
+        r"(?:english|chinese|中文)|(?:english|chinese)\s+please|(?:reply|answer|speak|talk)\s+"
+        r"(?:to\s+me\s+)?in\s+(?:english|chinese)|change\s+(?:the\s+)?language|"
+        r"(?:切換|切换|改成|改用|換成|换成|請用|请用|用|講|讲|說|说)(?:成)?(?:中文|英文|繁體|繁体)"
+        r"(?:回答|回覆|回复|對話|对话)?|語言設定|语言设置|更改語言|更改语言|切換語言|切换语言|"
+        r"english|chinese|in\s+english|in\s+chinese|中文|英文|繁體中文|繁体中文",
+    ),
+    (
+        "reminders",
+        r"(?:show|see|list|cancel|stop|turn\s+off)\s+(?:all\s+)?(?:my\s+)?reminders?|"
+        r"my\s+reminders?|stop\s+reminding\s+me|"
+        r"我的提醒|查看提醒|取消(?:所有)?提醒|關閉提醒|关闭提醒|不要再提醒|別再提醒|别再提醒",
+    ),
+    (
+        "forget",
+        r"(?:delete|erase|remove|wipe)\s+(?:all\s+)?(?:of\s+)?my\s+(?:data|information|info|account)"
+        r"|forget\s+(?:about\s+)?me|"
+        r"刪除我的(?:資料|數據|帳號)|删除我的(?:资料|数据|账号)|刪除(?:所有)?資料|删除(?:所有)?数据|"
+        r"忘記我|忘记我",
+    ),
+    (
+        "mydata",
+        r"what\s+(?:data\s+)?do\s+you\s+(?:store|keep|know|have)\s+(?:about|on|of)\s+me|"
+        r"(?:show|see)\s+my\s+data|my\s+data|"
+        r"你(?:存|記|记)了(?:我)?(?:什麼|什么|哪些)|我的(?:資料|数据|數據|资料)(?:有哪些|是什麼|是什么)?",
+    ),
+    (
+        "deadlines",
+        r"(?:show|see|list)\s+my\s+(?:deadlines|saved\s+dates)|my\s+(?:deadlines|saved\s+dates)|"
+        r"我的期限|我存的日期|我的日期",
+    ),
+)
+_OWN_RE = tuple((command, re.compile(rf"^(?:{pattern})$", re.I)) for command, pattern in _OWN)
+_OWN_FILLER = re.compile(
+    r"^(?:please|pls|can\s+you|could\s+you|i\s+want\s+to|i'd\s+like\s+to|i\s+want|"
+    r"請|请|麻煩|麻烦|幫我|帮我|我想|我要)\s*|\s*(?:please|pls|thanks|thank\s+you|謝謝|谢谢|吧|好嗎|好吗)$",
+    re.I,
+)
+
+
+def own_command(text: str) -> str | None:
+    """The command a message asks for about the user's own data or settings ("switch to
+    English", 「取消提醒」, "delete my data", "my deadlines"); None for anything else. Only short,
+    whole requests count: "can I change the language of the platform?" is a question."""
+    folded = " ".join(unicodedata.normalize("NFKC", text).strip().rstrip("?？.!。！").split())
+    if len(folded) > 60:
+        return None
+    for _ in range(2):
+        folded = _OWN_FILLER.sub("", folded).strip(" ,，")
+    for command, pattern in _OWN_RE:
+        if pattern.match(folded):
+            return command
+    return None

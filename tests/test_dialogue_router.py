@@ -145,3 +145,12 @@ def test_uploading_supplement_documents_offers_that_step(user, lang):
     [label] = [b for b in user.labels if b.endswith(step)]
     user.press(label)
     assert user.state().step == 11 and user.state().guide == "supplement"
+
+
+@LANGS
+def test_requests_about_the_users_own_settings_run_the_command(user, lang):
+    user.say({"en": "switch to Chinese", "zh": "切換成英文"}[lang])
+    assert "English" in "".join(user.labels) and "中文" in "".join(user.labels)
+    user.say({"en": "delete my data", "zh": "刪除我的資料"}[lang])
+    assert user.state().pending == "forget"
+    assert rows(user.db, UnansweredQuestion) == []

@@ -7,11 +7,14 @@ import pytest
 from bot.understanding import (
     asks_to_calculate,
     find_dates,
+    guide_navigation,
     is_acknowledgement,
     is_question,
+    own_command,
     question_sentences,
     scope,
     without_dates,
+    yes_or_no,
 )
 
 TODAY = date(2026, 12, 3)
@@ -146,3 +149,43 @@ def test_questions_are_not_acknowledgements(text: str) -> None:
 )  # fmt: skip
 def test_asks_to_calculate(text: str, asks: bool) -> None:
     assert asks_to_calculate(text) is asks
+
+
+@pytest.mark.parametrize(
+    ("text", "command"),
+    [
+        ("switch to English", "language"),
+        ("請用中文回答", "language"),
+        ("English please", "language"),
+        ("please delete my data", "forget"),
+        ("刪除我的資料", "forget"),
+        ("取消提醒", "reminders"),
+        ("stop reminding me", "reminders"),
+        ("what do you store about me?", "mydata"),
+        ("我的期限", "deadlines"),
+        # questions about the card are not requests about the user's own data
+        ("can I change the language of the platform?", None),
+        ("how do I change my data on the gold card", None),
+        ("我的資料要怎麼改", None),
+    ],
+)
+def test_own_command(text: str, command: str | None) -> None:
+    assert own_command(text) == command
+
+
+@pytest.mark.parametrize(
+    ("text", "answer"),
+    [("是", True), ("yes", True), ("Y", True), ("好的", True), ("否", False), ("不要", False),
+     ("no", False), ("n", False), ("how do I renew", None), ("是不是要延期", None)],
+)  # fmt: skip
+def test_yes_or_no(text: str, answer: bool | None) -> None:
+    assert yes_or_no(text) is answer
+
+
+@pytest.mark.parametrize(
+    ("text", "move"),
+    [("next", "next"), ("下一步", "next"), ("Back", "back"), ("上一步", "back"),
+     ("step 5", 5), ("第12步", 12), ("7", 7), ("how do I renew", None), ("2027-06-30", None)],
+)  # fmt: skip
+def test_guide_navigation(text: str, move: object) -> None:
+    assert guide_navigation(text) == move

@@ -74,6 +74,10 @@ def answer_question(turn: Turn, state: State, question: str) -> Outcome:
     route = turn.router.route(question, today=turn.today)
     if route.kind == "ack":
         return [Reply(turn.render("ack.html"), menu_keyboard(turn, state))], state
+    if route.kind == "command" and route.command is not None:
+        handler = turn.dispatcher.command_handler(route.command)
+        if handler is not None:  # "switch to English", 「取消提醒」: as if the command were sent
+            return handler(turn, state, "")
     stored = redact(question[:MAX_STORED_QUESTION])
     if route.kind == "answer" and route.topic is not None:
         return _answered(turn, replace(state, question=stored, topic=route.topic), route)
