@@ -359,7 +359,8 @@ class Matcher:
             self._log_p[topic_id] = {f: math.log((c + alpha) / total) for f, c in tf.items()}
         # Ties are broken by topic id, so that equal scores rank the same way every time.
         self._tie_order = {tid: -i for i, tid in enumerate(sorted(self._topic_norms))}
-        self._fuzz_choices = [p.text for p in self._phrases]
+        # token_sort_ratio is ratio over sorted tokens: sort each phrase's tokens once, here.
+        self._fuzz_choices = [_sorted_tokens(p.text) for p in self._phrases]
 
     # -- scoring --
 
@@ -402,11 +403,10 @@ class Matcher:
                 best_phrase[phrase.topic] = dice
 
         best_fuzz: dict[str, float] = defaultdict(float)
-        query_text = _fuzz_text(folded)
+        query_text = _sorted_tokens(_fuzz_text(folded))
         for _, similarity, index in process.extract(
-            query_text, self._fuzz_choices, scorer=fuzz.token_sort_ratio, limit=None,
-            score_cutoff=40,
-        ):  # fmt: skip
+            query_text, self._fuzz_choices, scorer=fuzz.ratio, limit=None, score_cutoff=40
+        ):
             topic = self._phrases[index].topic
             best_fuzz[topic] = max(best_fuzz[topic], similarity / 100)
 
@@ -484,6 +484,10 @@ def _fuzz_text(folded: str) -> str:
     text = _CONCEPT.sub(lambda m: f" {m.group(1)} ", folded)
     text = CJK_RUN.sub(lambda m: " ".join(m.group(0)), text)
     return utils.default_process(text)
+
+
+def _sorted_tokens(text: str) -> str:
+    return " ".join(sorted(text.split()))
 
 
 def _l2(values: Iterable[float]) -> float:

@@ -105,6 +105,7 @@ class Router:
 
     def route(self, text: str, *, today: date) -> Route:
         """Decide what the message asks and what the reply offers."""
+        text = _head(text)
         lang = detect_lang(text)
         empty = MatchResult(text, lang, None, ())
         if is_acknowledgement(text):
@@ -127,14 +128,14 @@ class Router:
 
     def _decide(self, text: str) -> tuple[MatchResult, str | None]:
         """The matcher's result for the question that decides, and a second question's topic."""
-        asked = question_sentences(text)
+        asked = question_sentences(text)[:MAX_QUESTIONS]
         content = content_sentences(text)
         story = len(content) > 1
+        whole_text = " ".join(content) if content else text
         whole = self.matcher.match(
-            " ".join(content) if content else text,
-            coverage_power=STORY_COVERAGE_POWER if story else None,
+            whole_text, coverage_power=STORY_COVERAGE_POWER if story else None
         )
-        parts = [self.matcher.match(part) for part in asked]
+        parts = [whole if part == whole_text else self.matcher.match(part) for part in asked]
         answered = [r for r in parts if r.answer is not None]
         # The first question decides, unless the whole message (its story included) answers with
         # more confidence; a later question decides only when neither answers.
@@ -211,6 +212,10 @@ class Router:
         }
 
 
+# What of a message is read: a long story's question is near its start, and the rest only costs.
+MAX_MESSAGE_CHARS = 1500
+# Questions of one message that are read (a message of 200 questions is not 200 questions).
+MAX_QUESTIONS = 3
 # How hard unknown words count against a message of several sentences (a question alone: 1.0).
 STORY_COVERAGE_POWER = 0.5
 # A step is named when the message covers this share of its title's (idf-weighted) features.
@@ -252,6 +257,15 @@ _PROFILE_WORDS = (
     (deadlines.Profile.DOMESTIC, r"境內|境内|在台|在臺|in\s+taiwan|inside\s+taiwan|domestic"),
     (deadlines.Profile.ABROAD, r"境外|海外|國外|国外|abroad|overseas|outside\s+taiwan"),
 )
+
+
+def _head(text: str) -> str:
+    """The message, or of a very long one its sentences within MAX_MESSAGE_CHARS."""
+    if len(text) <= MAX_MESSAGE_CHARS:
+        return text
+    head = text[:MAX_MESSAGE_CHARS]
+    ends = [m.end() for m in re.finditer(r"[.?!。？！\n]", head)]
+    return head[: ends[-1]] if ends else head
 
 
 def _distinct(part: str, first: str) -> str:
