@@ -121,3 +121,18 @@ def test_ask_json_carries_offers_and_also() -> None:
     out = json.loads(proc.stdout)
     assert set(out) >= {"question", "lang", "answer", "candidates", "offers", "also"}
     assert {"kind": "deadline", "id": "renewal", "date": "2028-01-31"} in out["offers"]
+
+
+def test_a_huge_message_is_read_only_as_far_as_it_matters(router) -> None:
+    route = router.route("How do I renew my gold card? " * 500, today=TODAY)
+    assert route.topic == "renewal-how"
+    assert len(route.question) <= 1500
+
+
+def test_processing_time_needs_who_applies_before_it_runs(router) -> None:
+    out = _route(router, "I paid on 6 January 2026, when will my application be approved?")
+    assert all("date" not in offer for offer in out["offers"] if offer["id"] == "processing")
+    abroad = _route(
+        router, "I applied from abroad and paid on 6 January 2026, how long is the review?"
+    )
+    assert {"kind": "deadline", "id": "processing", "date": "2026-01-06"} in abroad["offers"]
