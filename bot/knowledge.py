@@ -33,6 +33,13 @@ MIN_QUESTIONS = 8
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_ID_LENGTH = 40
 URL_IN_TEXT = re.compile(r"https?://[^\s<>()\"'，。、；）]+")
+# The hosts the official tutorials (shared/seeds) link to. Matched exactly, never by suffix: the
+# export's "gold-card.nat.gov.tw" is a line-break artefact of goldcard.nat.gov.tw, not a host.
+OFFICIAL_HOSTS = frozenset(
+    {"coa.immigration.gov.tw", "goldcard.nat.gov.tw", "www.immigration.gov.tw", "www.boca.gov.tw"}
+)
+# How every tutorial spells an official FAQ page: https, /zh/faq/, one slug, a closing slash.
+OFFICIAL_FAQ_URL = re.compile(r"^https://goldcard\.nat\.gov\.tw/zh/faq/[a-z0-9]+(?:-[a-z0-9]+)*/$")
 
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
@@ -476,20 +483,20 @@ def _check_faq(col: _Collector, entries: dict[str, FaqEntry], raw: dict[str, Any
                 col.add(path, at("related", i), f"related topic {related!r} does not exist")
 
         for i, link in enumerate(entry.links):
-            if not _is_url(link.url):
-                col.add(path, at("links", i, "url"), f"malformed URL {link.url!r}")
+            if problem := _url_problem(link.url):
+                col.add(path, at("links", i, "url"), problem)
         for lang in LANGS:
             for url in URL_IN_TEXT.findall(entry.answer[lang]):
-                if not _is_url(url):
-                    col.add(path, at("answer", lang), f"malformed URL {url!r} in answer")
+                if problem := _url_problem(url, " in answer"):
+                    col.add(path, at("answer", lang), problem)
         for i, src in enumerate(entry.source):
             for problem in _source_problems(src):
                 col.add(path, at("source", i), problem)
 
 
 def _source_problems(src: Source) -> Iterator[str]:
-    if src.url is not None and not _is_url(src.url):
-        yield f"malformed URL {src.url!r}"
+    if src.url is not None and (problem := _url_problem(src.url)):
+        yield problem
     if src.tutorial is not None:
         tutorial = TUTORIALS[src.tutorial]
         for step in src.steps:
@@ -504,6 +511,25 @@ def _is_url(url: str) -> bool:
         and bool(re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)+", parts.netloc.lower()))
         and " " not in url
     )
+
+
+def _url_problem(url: str, where: str = "") -> str | None:
+    """Why `url` cannot be cited, or None: it must be well formed, https, on an official host.
+
+    `where` (e.g. " in answer") follows the URL in the message.
+    """
+    if not _is_url(url):
+        return f"malformed URL {url!r}{where}"
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if host not in OFFICIAL_HOSTS:
+        allowed = ", ".join(sorted(OFFICIAL_HOSTS))
+        return f"URL {url!r}{where} is not on an official host the tutorials use ({allowed})"
+    if parts.scheme != "https":
+        return f"URL {url!r}{where}: official pages are linked with https://"
+    if host == "goldcard.nat.gov.tw" and "/faq/" in parts.path and not OFFICIAL_FAQ_URL.match(url):
+        return f"URL {url!r}{where}: official FAQ pages are https://goldcard.nat.gov.tw/zh/faq/<slug>/"
+    return None
 
 
 def _contract_topic_ids(col: _Collector) -> dict[str, int]:
@@ -761,8 +787,8 @@ def _check_step_content(
         _check_texts(col, path, data, (*at, "notes", j), note)
         _check_when(col, path, data, (*at, "notes", j, "when"), note.when)
     for j, link in enumerate(step.links):
-        if not _is_url(link.url):
-            col.add(path, line_of(data, (*at, "links", j, "url")), f"malformed URL {link.url!r}")
+        if problem := _url_problem(link.url):
+            col.add(path, line_of(data, (*at, "links", j, "url")), problem)
         _check_texts(col, path, data, (*at, "links", j, "title"), link.title)
     faq_dir = col.root / "faq"
     for j, topic_id in enumerate(step.topics):
@@ -792,8 +818,8 @@ def _check_texts(
         if _HTML_TAG.search(text[lang]):
             col.add(path, line_of(data, (*at, lang)), "plain text only: the bot escapes HTML")
         for url in URL_IN_TEXT.findall(text[lang]):
-            if not _is_url(url):
-                col.add(path, line_of(data, (*at, lang)), f"malformed URL {url!r}")
+            if problem := _url_problem(url):
+                col.add(path, line_of(data, (*at, lang)), problem)
 
 
 def _check_when(

@@ -243,6 +243,21 @@ BAD_CASES = {
         _edit("apply", _set(("steps", 2, "notes"), [{"zh": "見 https://bad_host/x", "en": "ok"}])),
         "malformed URL 'https://bad_host/x'",
     ),
+    "link off the official hosts": (
+        _edit("apply", _set(("steps", 2, "links"), [{"url": "https://a.example", "title": LINK}])),
+        "URL 'https://a.example' is not on an official host",
+    ),
+    "export artefact host in a note": (
+        _edit(
+            "apply",
+            _set(("steps", 2, "notes"), [{"zh": "見 https://gold-card.nat.gov.tw/", "en": "ok"}]),
+        ),
+        "URL 'https://gold-card.nat.gov.tw/' is not on an official host",
+    ),
+    "official host without https": (
+        _edit("renew", _set(("steps", 3, "body", "en"), "See http://goldcard.nat.gov.tw")),
+        "URL 'http://goldcard.nat.gov.tw': official pages are linked with https://",
+    ),
     "sections out of order": (
         _edit("apply", lambda d: d["sections"].reverse()),
         "the first section must start at 1",

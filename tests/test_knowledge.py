@@ -10,7 +10,7 @@ import yaml
 
 from bot.__main__ import main
 from bot.knowledge import KNOWLEDGE_DIR, TUTORIALS, check_knowledge
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, SHARED
 
 
 def test_real_knowledge_has_no_problems():
@@ -56,6 +56,7 @@ def test_sources_cite_known_tutorial_steps(knowledge):
 BAD = FIXTURES / "knowledge_bad"
 EXPECTED_BAD = [
     "knowledge_bad/faq/Bad_Name.yaml:1: file name 'Bad_Name' is not a valid id",
+    "knowledge_bad/faq/alpha.yaml:5: URL 'https://example.gov.tw/ok' in answer is not on an",
     "knowledge_bad/faq/alpha.yaml:6: malformed URL 'https://bad_host/x' in answer",
     "knowledge_bad/faq/alpha.yaml:9: en: 7 sample questions, need ≥ 8",
     "knowledge_bad/faq/alpha.yaml:10: a topic cannot be related to itself",
@@ -68,6 +69,18 @@ EXPECTED_BAD = [
     "knowledge_bad/faq/beta.yaml:9: sample question '問題一' is also in alpha",
     "knowledge_bad/faq/beta.yaml:13: malformed URL 'not a url'",
     "knowledge_bad/faq/broken.yaml:3: invalid YAML",
+    "knowledge_bad/faq/delta-links.yaml:4: URL 'https://gold-card.nat.gov.tw/zh/faq/how-do-i-change"
+    "-my-address/' in answer is not on an official host",
+    "knowledge_bad/faq/delta-links.yaml:5: URL 'http://goldcard.nat.gov.tw/zh/faq/how-do-i-change-"
+    "my-address/' in answer: official pages are linked with https://",
+    "knowledge_bad/faq/delta-links.yaml:5: URL 'https://example.com/page' in answer is not on an "
+    "official host",
+    "knowledge_bad/faq/delta-links.yaml:10: URL 'https://goldcard.nat.gov.tw/zh/faq/how-do-i-change-"
+    "my-address': official FAQ pages are https://goldcard.nat.gov.tw/zh/faq/<slug>/",
+    "knowledge_bad/faq/delta-links.yaml:12: URL 'https://immigration.gov.tw.example.com/' is not "
+    "on an official host",
+    "knowledge_bad/faq/delta-links.yaml:15: URL 'https://www.taiwangoldcard.tw/' is not on an "
+    "official host",
     "knowledge_bad/faq/gamma-bad-source.yaml:7: source.0: Value error, give either `tutorial`",
     "knowledge_bad/faq/gamma-bad-source.yaml:8: source.1.tutorial: Input should be '000'",
     "knowledge_bad/faq/no-source.yaml:1: source: Field required",
@@ -153,3 +166,54 @@ def test_out_of_scope_file_is_optional(tmp_path):
     assert problems == []
     assert knowledge is not None
     assert knowledge.out_of_scope == ()
+
+
+def test_faq_citing_each_official_host_is_clean(tmp_path):
+    root = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE_DIR, root)
+    shutil.copy(FIXTURES / "faq_links_good.yaml", root / "faq" / "official-links.yaml")
+    knowledge, problems = check_knowledge(root)
+    assert [str(p) for p in problems] == []
+    assert knowledge is not None
+    assert [link.url for link in knowledge.faq["official-links"].links] == [
+        "https://goldcard.nat.gov.tw/zh/application/",
+        "https://goldcard.nat.gov.tw/",
+    ]
+
+
+def _knowledge_texts(knowledge):
+    """(where, text) for every answer, guide intro, step text and link the bot can show."""
+    for entry in knowledge.faq.values():
+        yield from ((entry.id, entry.answer[lang]) for lang in ("zh", "en"))
+        yield from ((entry.id, link.url) for link in entry.links)
+    for guide in knowledge.guides.values():
+        if guide.intro:
+            yield from ((f"{guide.id} intro", guide.intro[lang]) for lang in ("zh", "en"))
+        for step in guide.steps:
+            where = f"{guide.id} step {step.n}"
+            for text in (step.title, step.body, *step.notes):
+                yield from ((where, text[lang]) for lang in ("zh", "en"))
+            yield from ((where, link.url) for link in step.links)
+
+
+def _seed_faq_urls() -> set[str]:
+    """The official FAQ pages the tutorials link to, with the export's artefacts mended."""
+    urls = set()
+    for seed in sorted((SHARED / "seeds").glob("*.txt")):
+        for url in re.findall(r"<(https?://[^>\s]+)>", seed.read_text(encoding="utf-8")):
+            url = url.replace("gold-card.nat.gov.tw", "goldcard.nat.gov.tw")
+            urls.add(url.replace("born-in-main-land-china", "born-in-mainland-china"))
+    return {u for u in urls if "/faq/" in u}
+
+
+def test_official_faq_links_are_the_tutorials_pages_unbroken(knowledge):
+    if not (SHARED / "seeds").is_dir():
+        pytest.skip("shared/seeds (the official tutorials) is not beside the project")
+    official = _seed_faq_urls()
+    assert len(official) >= 10
+    for where, text in _knowledge_texts(knowledge):
+        assert "gold-card.nat.gov.tw" not in text, where
+        assert "main-land" not in text, where
+        for url in re.findall(r"https?://goldcard\.nat\.gov\.tw/[^\s，。、；）)]*", text):
+            if "/faq/" in url:
+                assert url in official, (where, url)
