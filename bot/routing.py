@@ -9,7 +9,7 @@ Pure and deterministic; the engine, `ask --json` and the terminal chat all use i
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Literal
 
@@ -117,6 +117,8 @@ class Router:
         if read.not_the_card:
             return Route("decline", text, lang, empty, not_the_card=True, dates=dates)
         main, also = self._decide(read.text)
+        if main.answer is not None and any(not d.relative for d in dates):
+            main = _dated(main)
         if main.answer is None:
             kind: RouteKind = "candidates" if main.candidates else "decline"
             return Route(kind, text, lang, main, dates=dates)
@@ -238,6 +240,11 @@ GUIDE_OF_TOPIC: dict[str, str] = {
 }
 CALCULATOR_OF_TOPIC: dict[str, str] = {
     "renewal-window": "renewal",
+    # The procedures whose own deadline a date in the question is about ("I got the notice on
+    # 3 August, how do I upload?"): their calculator goes with their guide.
+    "renewal-how": "renewal",
+    "renewal-hk-macau": "renewal",
+    "supplement-how": "supplement",
     "supplement-deadline": "supplement",
     "collect-card": "pickup",
     "address-change": "address",
@@ -257,6 +264,18 @@ _PROFILE_WORDS = (
     (deadlines.Profile.DOMESTIC, r"境內|境内|在台|在臺|in\s+taiwan|inside\s+taiwan|domestic"),
     (deadlines.Profile.ABROAD, r"境外|海外|國外|国外|abroad|overseas|outside\s+taiwan"),
 )
+
+
+def _dated(result: MatchResult) -> MatchResult:
+    """A message that gives a date asks about a deadline: among close candidates, the answer
+    that has a calculator wins over one that has none."""
+    assert result.answer is not None
+    if result.answer.id in CALCULATOR_OF_TOPIC:
+        return result
+    for candidate in result.candidates:
+        if candidate.id in CALCULATOR_OF_TOPIC:
+            return replace(result, answer=candidate)
+    return result
 
 
 def _head(text: str) -> str:

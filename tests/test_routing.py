@@ -136,3 +136,16 @@ def test_processing_time_needs_who_applies_before_it_runs(router) -> None:
         router, "I applied from abroad and paid on 6 January 2026, how long is the review?"
     )
     assert {"kind": "deadline", "id": "processing", "date": "2026-01-06"} in abroad["offers"]
+
+
+def test_a_date_given_with_a_how_to_question_runs_that_procedures_calculator(router) -> None:
+    out = _route(router, "I got the supplement notice on 3 August 2026, how do I upload?")
+    assert out["answer"]["id"] == "supplement-how"
+    assert out["offers"][0] == {"kind": "deadline", "id": "supplement", "date": "2026-08-03"}
+    assert {"kind": "guide", "id": "supplement"} in out["offers"]
+
+
+def test_a_dated_question_prefers_the_close_answer_that_has_a_calculator(router) -> None:
+    out = _route(router, "我的護照2027年3月31日到期，還能用來申請金卡嗎？")
+    assert out["answer"]["id"] == "passport-requirements"
+    assert {"kind": "deadline", "id": "passport", "date": "2027-03-31"} in out["offers"]
