@@ -181,6 +181,31 @@ def test_a_date_saved_again_replaces_its_schedule(chat):
     assert len(reminder_rows(chat.db)) == 4  # the old schedule is gone, not kept beside it
 
 
+async def test_a_due_reminder_not_yet_sent_survives_its_date_saved_again(chat, fake):
+    """Between 10:00 and the sender's next run the day's reminder is due and unsent: saving the
+    same date again keeps it (the sender sends it), and a corrected date moves it."""
+    fake.user(id=chat.user_id)
+    chat.save("renewal", "2027-06-30")
+    chat.press("🔔 Remind me")
+    chat.now = OPENS + timedelta(minutes=5)
+    chat.save("renewal", "2027-06-30")
+    assert "Your reminders now follow this date" in chat.text
+    assert scheduled_days(chat.db)[0] == ("window_opens", date(2027, 2, 28))
+    assert await send(chat.db, chat.engine, fake, now=chat.now) == Summary(sent=1)
+    [call] = fake.calls_to("sendMessage")
+    assert "Renewal opens" in call["text"]
+
+    chat.now = datetime(2027, 4, 29, 10, 3, tzinfo=TAIPEI)  # the 30-day one is due, unsent
+    chat.save("renewal", "2027-06-29")  # a day earlier: its 30-day reminder day has passed
+    assert scheduled_days(chat.db) == [
+        ("last_day_to_submit", date(2027, 4, 29)),  # moved to the new date, still due now
+        ("last_day_to_submit", date(2027, 5, 21)),
+        ("last_day_to_submit", date(2027, 5, 28)),
+    ]
+    assert await send(chat.db, chat.engine, fake, now=chat.now) == Summary(sent=1)
+    assert "Friday, 28 May 2027 (in 29 days)" in fake.calls_to("sendMessage")[-1]["text"]
+
+
 def test_reminders_already_past_when_saved_are_not_scheduled(chat):
     chat.now = datetime(2027, 4, 29, 12, 0, tzinfo=TAIPEI)  # after the 30-day one's 10:00
     chat.save("renewal", "2027-06-30")
@@ -189,7 +214,11 @@ def test_reminders_already_past_when_saved_are_not_scheduled(chat):
         ("last_day_to_submit", date(2027, 5, 22)),
         ("last_day_to_submit", date(2027, 5, 29)),
     ]
-    chat.now = datetime(2027, 5, 29, 10, 30, tzinfo=TAIPEI)  # every reminder day is past
+    # Due and unsent, the 7-day and last-day reminders stay while the deadline is ahead …
+    chat.now = datetime(2027, 5, 29, 10, 30, tzinfo=TAIPEI)
+    chat.save("renewal", "2027-06-30")
+    assert [key for key, _ in scheduled_days(chat.db)] == ["last_day_to_submit"] * 2
+    chat.now = datetime(2027, 5, 30, 10, 30, tzinfo=TAIPEI)  # … not once it has passed
     chat.save("renewal", "2027-06-30")
     assert "No reminder day of this date is ahead" in chat.text
     assert scheduled_days(chat.db) == []
@@ -682,3 +711,27 @@ def test_dry_run_lines_name_the_sending_time_in_taipei(db):
 def test_remind_refuses_what_it_cannot_run_with(sqlite_file, capsys, argv, message):
     assert main(argv) == 2
     assert message in capsys.readouterr().err
+
+
+async def test_forbidden_in_the_adapter_cancels_the_users_reminders(shared_db, engine, fake):
+    """A user who blocked the bot is found out by a reply: marked inactive and their reminders
+    cancelled, as the sender does; writing again reactivates them but schedules nothing."""
+    application = build_application(
+        Settings.from_mapping({"BOT_TOKEN": fake.token, "TELEGRAM_API_BASE_URL": fake.base_url}),
+        db=shared_db,
+        engine=engine,
+    )
+    ada = fake.user("Ada")
+    seed(shared_db, [ada["id"]])
+    async with polling(application):
+        fake.block(ada["id"])
+        mark = len(fake.calls)
+        fake.push(fake.message(ada, "how do I renew?"))
+        await fake.wait_for("sendMessage", since=mark, where=lambda c: c.status == 403)
+        deadline = time.monotonic() + 5
+        while reminder_rows(shared_db, status=SCHEDULED) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+    assert {r.status for r in reminder_rows(shared_db)} == {"cancelled"}
+    with Session(shared_db) as session:
+        assert session.get(User, ada["id"]).active is False  # type: ignore[union-attr]
+    assert await send(shared_db, engine, fake) == Summary()  # nothing left to send

@@ -39,11 +39,39 @@ def remind_rows(turn: Turn, saved: SavedDate) -> list[tuple[Button, ...]]:
 
 
 def with_reminders(turn: Turn, state: State, saved: SavedDate, *, abroad: bool) -> State:
-    """`state` with the reminders of `saved`'s kind replaced by a schedule of `saved`."""
+    """`state` with the reminders of `saved`'s kind replaced by a schedule of `saved`; one
+    already due and not yet sent is kept or moved to the new date (`still_due`), never lost."""
     planned = schedule.schedule(
         saved.kind, saved.given, now=turn.moment, lang=turn.lang, abroad=abroad
     )
-    return reminders_replaced(state, saved.kind, planned)
+    return reminders_replaced(
+        state, saved.kind, [*planned, *still_due(turn, state, saved, planned)]
+    )
+
+
+def still_due(
+    turn: Turn, state: State, saved: SavedDate, planned: Sequence[Reminder]
+) -> list[Reminder]:
+    """The reminders of `saved`'s kind in `state` that are due (their 10:00 has come) and not
+    yet sent, for slots `planned` no longer has, each moved to `saved`'s deadline.
+
+    Between 10:00 and the sender's next run a reminder is due but still scheduled, and a new
+    schedule leaves out every reminder day already past, so saving the date again (or a
+    corrected one) would delete it unsent. The same deadline keeps the very reminder (its row,
+    and any sender's claim on it, stay as they are); a moved deadline keeps the slot, due now,
+    unless the new deadline itself has passed.
+    """
+    dates = dict(deadlines.compute(saved.kind, saved.given, today=turn.today).dates())
+    taken = {r.slot for r in planned}
+    return [
+        r if r.due == dates[r.key] else replace(r, due=dates[r.key])
+        for r in state.reminders
+        if r.kind == saved.kind
+        and r.send_at <= turn.moment
+        and r.slot not in taken
+        and r.key in dates
+        and dates[r.key] >= turn.today
+    ]
 
 
 def reminders_replaced(state: State, kind: str, reminders: Sequence[Reminder]) -> State:

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from sqlalchemy import Engine as Database
-from sqlmodel import Session
 from telegram.ext import CallbackContext
 
 from bot import storage
@@ -54,8 +53,13 @@ class Desk:
         )
 
     async def deactivate(self, user_id: int) -> None:
-        """The user blocked the bot: mark them inactive (writing again reactivates them)."""
-        await self._in_thread(functools.partial(self._deactivate, user_id))
+        """The user blocked the bot: mark them inactive and cancel their scheduled reminders, as
+        the sender does (writing again reactivates them; their reminders stay cancelled)."""
+        await self._in_thread(
+            functools.partial(
+                storage.block_user, self.db, user_id=user_id, reason="Forbidden: a reply"
+            )
+        )
 
     def close(self) -> None:
         if self.executor is not None:
@@ -63,11 +67,6 @@ class Desk:
 
     async def _in_thread(self, work: Callable[[], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.executor, work)
-
-    def _deactivate(self, user_id: int) -> None:
-        with Session(self.db) as session:
-            storage.mark_inactive(session, user_id=user_id)
-            session.commit()
 
 
 def desk(context: CallbackContext) -> Desk:  # type: ignore[type-arg]
