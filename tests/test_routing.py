@@ -149,3 +149,47 @@ def test_a_dated_question_prefers_the_close_answer_that_has_a_calculator(router)
     out = _route(router, "我的護照2027年3月31日到期，還能用來申請金卡嗎？")
     assert out["answer"]["id"] == "passport-requirements"
     assert {"kind": "deadline", "id": "passport", "date": "2027-03-31"} in out["offers"]
+
+
+def _offered(want: dict, got: list[dict]) -> bool:
+    return any(
+        g["kind"] == want["kind"]
+        and g["id"] == want["id"]
+        and all(str(g.get(k)) == str(want[k]) for k in ("step", "date") if k in want)
+        for g in got
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "in_scope", "declined", "offers"),
+    [("dev-questions.yaml", 0.95, 1.0, 1.0), ("dev-questions-2.yaml", 0.90, 0.92, 0.85)],
+)
+def test_dev_files_through_the_router_stay_above_their_floors(
+    router, name, in_scope, declined, offers
+) -> None:
+    """Regression floors, below the issue's targets (≥ 97 % in scope, ≥ 95 % declined, every
+    offer), which the README reports against; raise them as the router improves."""
+    import yaml
+
+    from tests.conftest import SHARED
+
+    path = SHARED / name
+    if not path.exists():
+        pytest.skip(f"shared/{name} is not beside the project")
+    questions = yaml.safe_load(path.read_text(encoding="utf-8"))["questions"]
+    right = wrong_oos = n_in = n_oos = n_offers = offers_ok = 0
+    for q in questions:
+        out = _route(router, " ".join(q["q"].split()))
+        got = (out["answer"] or {}).get("id")
+        if q["expect"]:
+            n_in += 1
+            right += got == q["expect"]
+        else:
+            n_oos += 1
+            wrong_oos += got is not None
+        for want in q.get("offers") or []:
+            n_offers += 1
+            offers_ok += _offered(want, out["offers"])
+    assert right / n_in >= in_scope
+    assert (n_oos - wrong_oos) / n_oos >= declined
+    assert n_offers == 0 or offers_ok / n_offers >= offers
