@@ -15,6 +15,8 @@ from datetime import date
 from functools import cache
 from typing import Any, ClassVar, get_type_hints
 
+from bot.dates import MAX_YEAR, MIN_YEAR
+
 VERSION = "1"
 MAX_BYTES = 64  # Telegram's limit for callback_data
 
@@ -258,7 +260,8 @@ def _parse_bool(text: str) -> bool:
 
 
 def _parse_date(text: str) -> date:
-    if len(text) != 8 or not text.isdigit():
+    # The range a typed date may have: a forged 9999-12-31 would overflow the deadline arithmetic.
+    if len(text) != 8 or not text.isdigit() or not MIN_YEAR <= int(text[:4]) <= MAX_YEAR:
         raise ValueError(text)
     return date(int(text[:4]), int(text[4:6]), int(text[6:]))
 

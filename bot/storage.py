@@ -35,7 +35,7 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, delete, select
 
 from bot import dialogue, guides
-from bot.dates import TAIPEI, taipei_today
+from bot.dates import MAX_YEAR, MIN_YEAR, TAIPEI, taipei_today
 from bot.deadlines import KINDS
 from bot.dialogue import (
     Effect,
@@ -58,8 +58,13 @@ log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 MAX_TEXT = 600  # stored question length (redaction labels can lengthen a 500-character question)
 ATTEMPTS = 10
-# A reminder's status (`bot.models.Reminder.status`).
+# A reminder's status (`bot.models.Reminder.status`). "sending": a sender checked it and is
+# sending it now (one per sender at a time); left so by a killed sender, the next run sends it.
 SCHEDULED, SENT, SKIPPED, FAILED, CANCELLED = "scheduled", "sent", "skipped", "failed", "cancelled"
+SENDING = "sending"
+# What `start_sending` found: send it; the user stopped it (cancelled, forgotten, or it was
+# moved or finished); the user is inactive (it is skipped); another sender holds it now.
+SEND, STOPPED, INACTIVE, LOST = "send", "stopped", "inactive", "lost"
 MAX_REASON = 300
 
 
@@ -243,13 +248,18 @@ def load_state(session: Session, *, user_id: int) -> tuple[State, int | None]:
     if user is None:
         return State(), None
     conversation = session.get(ConversationState, user_id) or ConversationState(user_id=user_id)
-    rows = session.exec(select(SavedDateRow).where(SavedDateRow.user_id == user_id)).all()
+    rows = _repaired(
+        session, session.exec(select(SavedDateRow).where(SavedDateRow.user_id == user_id)).all()
+    )
     by_kind = {row.kind: SavedDate(row.kind, row.given_on, row.profile) for row in rows}
-    scheduled = session.exec(
-        select(ReminderRow)
-        .where(ReminderRow.user_id == user_id, ReminderRow.status == SCHEDULED)
-        .order_by(ReminderRow.send_at, ReminderRow.id)  # type: ignore[arg-type]
-    ).all()
+    scheduled = _repaired(
+        session,
+        session.exec(
+            select(ReminderRow)
+            .where(ReminderRow.user_id == user_id, ReminderRow.status == SCHEDULED)
+            .order_by(ReminderRow.send_at, ReminderRow.id)  # type: ignore[arg-type]
+        ).all(),
+    )
     state = State(
         lang="zh" if user.language == "zh" else "en" if user.language == "en" else None,
         since=_aware(user.created_at).astimezone(TAIPEI).date(),
@@ -265,6 +275,23 @@ def load_state(session: Session, *, user_id: int) -> tuple[State, int | None]:
         reminders=tuple(_reminder(row) for row in scheduled),
     )
     return state, user.version
+
+
+def _repaired(session: Session, rows: Sequence[Any]) -> list[Any]:
+    """`rows` (saved dates or reminders) without those of a date no typed date can have.
+
+    A forged button once saved 9999-12-31, and every later calculation from it overflowed: such
+    a row is deleted (in the caller's transaction) rather than poisoning the user's state.
+    """
+    kept = []
+    for row in rows:
+        day = row.given_on if isinstance(row, SavedDateRow) else row.due_on
+        if MIN_YEAR <= day.year <= MAX_YEAR:
+            kept.append(row)
+        else:
+            log.warning("user %s: dropped a stored %s dated %s", row.user_id, row.kind, day)
+            session.delete(row)
+    return kept
 
 
 def store_state(
@@ -430,9 +457,10 @@ class DueReminder:
 
 
 def _due_now(now: datetime) -> tuple[Any, ...]:
-    """Scheduled, due at or before `now`, and not held by a sender's unexpired lease."""
+    """Scheduled (or left "sending" by a killed sender), due at or before `now`, and not held by
+    a sender's unexpired lease."""
     return (
-        ReminderRow.status == SCHEDULED,
+        ReminderRow.status.in_((SCHEDULED, SENDING)),  # type: ignore[attr-defined]
         ReminderRow.send_at <= now,  # type: ignore[operator]
         or_(ReminderRow.lease_until.is_(None), ReminderRow.lease_until <= now),  # type: ignore[union-attr,operator]
     )
@@ -521,6 +549,56 @@ def renew_leases(db: Engine, *, ids: Sequence[int], claimant: str, until: dateti
     return held
 
 
+def start_sending(
+    db: Engine, *, reminder_id: int, user_id: int, claimant: str, now: datetime, lease: timedelta
+) -> str:
+    """Right before a claimed reminder is sent: check it is still `claimant`'s to send and mark
+    it "sending" (its lease renewed to `now + lease`), in one transaction.
+
+    Returns SEND, or why not: STOPPED (the user cancelled it, moved it, or forgot everything,
+    or it is finished), INACTIVE (the user blocked the bot: marked skipped here), LOST (another
+    sender took it over after our lease ran out). The user's row is locked first (shared), as
+    the unit of work locks it before changing their reminders, so a /forget or a cancel either
+    committed before this check or waits until the reminder is marked sending.
+    """
+    with Session(db) as session:
+        active = session.exec(
+            select(User.active).where(User.id == user_id).with_for_update(read=True)  # type: ignore[arg-type]
+        ).first()
+        row = session.get(ReminderRow, reminder_id, with_for_update=True)
+        if active is None or row is None or row.status not in (SCHEDULED, SENDING):
+            return STOPPED
+        if row.claimed_by != claimant:
+            return LOST
+        if not active:
+            row.status, row.lease_until = SKIPPED, None
+            row.last_error = "user inactive (blocked the bot)"
+            outcome = INACTIVE
+        else:
+            row.status, row.lease_until = SENDING, (now + lease).astimezone(UTC)
+            outcome = SEND
+        session.add(row)
+        session.commit()
+    return outcome
+
+
+def unsend(db: Engine, *, reminder_id: int, claimant: str) -> None:
+    """Telegram refused a send for now (flood control): the reminder goes back to scheduled,
+    still claimed, so the user can cancel it while the sender waits."""
+    statement = (
+        update(ReminderRow)
+        .where(
+            ReminderRow.id == reminder_id,  # type: ignore[arg-type]
+            ReminderRow.claimed_by == claimant,  # type: ignore[arg-type]
+            ReminderRow.status == SENDING,  # type: ignore[arg-type]
+        )
+        .values(status=SCHEDULED)
+    )
+    with Session(db) as session:
+        session.exec(statement)  # type: ignore[call-overload]
+        session.commit()
+
+
 def finish_reminder(
     db: Engine,
     *,
@@ -559,9 +637,9 @@ def postpone_reminder(
         .where(
             ReminderRow.id == reminder_id,  # type: ignore[arg-type]
             ReminderRow.claimed_by == claimant,  # type: ignore[arg-type]
-            ReminderRow.status == SCHEDULED,  # type: ignore[arg-type]
+            ReminderRow.status.in_((SCHEDULED, SENDING)),  # type: ignore[attr-defined]
         )
-        .values(lease_until=until.astimezone(UTC), last_error=_reason(reason))
+        .values(status=SCHEDULED, lease_until=until.astimezone(UTC), last_error=_reason(reason))
     )
     with Session(db) as session:
         session.exec(statement)  # type: ignore[call-overload]
@@ -570,14 +648,14 @@ def postpone_reminder(
 
 def block_user(db: Engine, *, user_id: int, reason: str) -> int:
     """Telegram says the user blocked the bot: mark them inactive and cancel every reminder
-    still scheduled for them; returns how many were cancelled."""
+    still scheduled for them (or being sent: it met the block); returns how many."""
     with Session(db) as session:
         mark_inactive(session, user_id=user_id)
         cancelled = session.exec(
             update(ReminderRow)
             .where(
                 ReminderRow.user_id == user_id,  # type: ignore[arg-type]
-                ReminderRow.status == SCHEDULED,  # type: ignore[arg-type]
+                ReminderRow.status.in_((SCHEDULED, SENDING)),  # type: ignore[attr-defined]
             )
             .values(status=CANCELLED, lease_until=None, last_error=_reason(reason))
         ).rowcount  # type: ignore[call-overload]

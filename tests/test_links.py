@@ -92,6 +92,22 @@ def test_malformed_callback_data_decodes_to_nothing(data):
     assert cb.decode(data) is None
 
 
+@pytest.mark.parametrize(
+    "data",
+    ["1:ds:processing:99991231:abroad", "1:di:renewal:99991231", "1:r:renewal:99991231:0",
+     "1:ds:renewal:22000101", "1:ds:renewal:19111231", "1:ds:renewal:00010101"],
+)  # fmt: skip
+def test_a_date_outside_the_typed_range_decodes_to_nothing(data):
+    """Forged far-future dates overflowed the deadline arithmetic: buttons take the range a
+    typed date may have (bot.dates.MIN_YEAR..MAX_YEAR)."""
+    assert cb.decode(data) is None
+
+
+def test_the_ends_of_the_typed_range_still_decode():
+    assert cb.decode("1:ds:renewal:19120101") == cb.SaveDeadline("renewal", date(1912, 1, 1))
+    assert cb.decode("1:di:renewal:21991231") == cb.CalendarFile("renewal", date(2199, 12, 31))
+
+
 def test_too_long_an_action_is_refused_when_encoded():
     with pytest.raises(ValueError, match="callback data"):
         cb.encode(cb.Topic("a" * 70))

@@ -108,6 +108,29 @@ def test_saving_a_kind_again_replaces_its_date_and_removing_deletes_the_row(db):
         assert load_state(session, user_id=USER)[0].saved == changed.saved
 
 
+def test_a_stored_impossible_date_is_dropped_on_load_not_raised_later(db, knowledge, matcher):
+    """A far-future date saved from a forged button made every later /deadlines raise
+    OverflowError: loading repairs the state (drops that date), the user's others are kept."""
+    from bot.dialogue import Engine
+
+    state = _full_state()
+    with Session(db) as session:
+        store_state(session, user_id=USER, state=state, version=None, old=State())
+        session.add(SavedDateRow(user_id=USER, kind="supplement", given_on=date(9999, 12, 31)))
+        session.commit()
+    with Session(db) as session:
+        loaded, _ = load_state(session, user_id=USER)
+    assert loaded.saved == state.saved
+
+    replies = converse(
+        db, Engine(knowledge, matcher), user_id=USER, event=Event.command("deadlines"), today=TODAY
+    )
+    assert replies
+    with Session(db) as session:
+        kinds = {row.kind for row in session.exec(select(SavedDateRow)).all()}
+    assert kinds == {"renewal", "processing"}
+
+
 def test_a_stale_version_is_refused(db):
     with Session(db) as session:
         store_state(session, user_id=USER, state=State(lang="en"), version=None, old=State())
