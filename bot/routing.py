@@ -120,7 +120,9 @@ class Router:
         if main.answer is not None and any(not d.relative for d in dates):
             main = _dated(main)
         if main.answer is None:
-            kind: RouteKind = "candidates" if main.candidates else "decline"
+            # Closest to an out-of-scope group: declined, whatever topics came near.
+            near = main.candidates and main.out_of_scope is None
+            kind: RouteKind = "candidates" if near else "decline"
             return Route(kind, text, lang, main, dates=dates)
         topic = main.answer.id
         offers = self._offers(topic, text, dates)

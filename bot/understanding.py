@@ -206,6 +206,30 @@ _NEGATED_CLAUSE = re.compile(
 )
 
 
+# Another permit acted on ("extend my visitor visa", 「永久居留證怎麼申請」, "APRC"): the message
+# is about that permit, unless it names the Gold Card too ("on a visitor visa, can I apply for
+# the gold card").
+_PERMIT_EN = (
+    r"(?:visitor|tourist|student|working\s+holiday|entrepreneur|landing|business|e-?)\s*visas?"
+    r"|visa[-\s]exempt(?:ion)?\s+(?:stay|entry|period)|aprc|permanent\s+residen\w*"
+    r"|plum\s+blossom\s+card"
+)
+_PERMIT_ZH = (
+    r"觀光簽證|观光签证|停留簽證|停留签证|學生簽證|学生签证|創業家簽證|创业家签证|打工度假|"
+    r"永久居留|梅花卡|聘僱許可|聘雇许可|免簽停留|免签停留|落地簽|落地签"
+)
+_ZH_ACT = r"申請|申请|辦|办|延長|延长|延期|續|续|補辦|补办|掉|遺失|遗失|到期|過期|过期"
+_OTHER_PERMIT = re.compile(
+    r"\b(?:extend|extending|extension\s+of|renew|renewing|apply\s+for|applying\s+for|get|"
+    r"obtain|replace|lost|convert|change)\s+(?:\w+\s+){0,3}?(?:" + _PERMIT_EN + r")\b"
+    r"|\b(?:" + _PERMIT_EN + r")\b.{0,30}\b(?:extend|extension|renew|renewal|expir\w*|lost)\b"
+    r"|(?:" + _PERMIT_ZH + r")[^，,。？?！!；;]{0,8}(?:" + _ZH_ACT + r")"
+    r"|(?:" + _ZH_ACT + r")[^，,。？?！!；;]{0,4}(?:" + _PERMIT_ZH + r")",
+    re.I,
+)
+_THE_CARD = re.compile(r"gold[\s-]?card|金卡|就業金卡|就业金卡|four-in-one|4-in-1", re.I)
+
+
 @dataclass(frozen=True)
 class Scope:
     """What negation says about a message: the text to match without the negated part, and
@@ -220,6 +244,8 @@ def scope(text: str) -> Scope:
     "an ARC, not a gold card" is not about the card at all."""
     if _NOT_THE_CARD.search(text):
         return Scope(_NEGATED_CLAUSE.sub(" ", text), not_the_card=True)
+    if _OTHER_PERMIT.search(text) and not _THE_CARD.search(text):
+        return Scope(text, not_the_card=True)
     kept = _NEGATED_CLAUSE.sub(" ", text)
     return Scope(kept if _words(kept) >= 2 else text, not_the_card=False)
 

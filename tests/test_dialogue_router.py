@@ -154,3 +154,13 @@ def test_requests_about_the_users_own_settings_run_the_command(user, lang):
     user.say({"en": "delete my data", "zh": "刪除我的資料"}[lang])
     assert user.state().pending == "forget"
     assert rows(user.db, UnansweredQuestion) == []
+
+
+@LANGS
+def test_an_out_of_scope_decline_still_offers_the_topics_that_came_close(user, lang):
+    question = {"en": "my visitor visa expires soon, how do I extend it?",
+                "zh": "我的觀光簽證快到期了，要怎麼延長？"}[lang]  # fmt: skip
+    [reply] = user.say(question)
+    assert {"en": "do not cover", "zh": "不包括"}[lang] in reply.text
+    [logged] = rows(user.db, UnansweredQuestion)
+    assert logged.reason == "out-of-scope"

@@ -98,10 +98,26 @@ def test_is_question(sentence: str, asks: bool) -> None:
         "I'm a student with an ARC, not a gold card. How do I extend it?",
         "永久居留證要怎麼申請？不是問金卡喔",
         "公司幫我辦嘅聘僱許可快到期，唔係金卡嚟㗎，點續？",
+        "my visitor visa expires soon, how do I extend it?",
+        "How do I apply for APRC?",
+        "永久居留證（梅花卡）要怎麼申請？",
     ],
 )
 def test_not_the_card_is_out_of_scope(text: str) -> None:
     assert scope(text).not_the_card
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I am on a visitor visa, can I apply from inside Taiwan?",
+        "我持停留签证入境台湾，在台申请时入境方式要选哪一个？",
+        "Can I convert my student visa to a gold card?",
+        "I'm visa-exempt right now, can I submit the gold card application here?",
+    ],
+)
+def test_another_permit_as_context_keeps_the_card_question(text: str) -> None:
+    assert not scope(text).not_the_card
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ from bot.dialogue.core import (
     State,
     Turn,
 )
-from bot.dialogue.faq import answer, did_you_mean, help_desk
+from bot.dialogue.faq import answer, did_you_mean, help_desk, topic_rows
 from bot.dialogue.guide_flow import typed_navigation
 from bot.dialogue.menus import ask_prompt, menu_keyboard
 from bot.redact import redact
@@ -89,7 +89,8 @@ def answer_question(turn: Turn, state: State, question: str) -> Outcome:
     if about is not None:
         turn.effects.append(RecordUnanswered(stored, turn.lang, "out-of-scope"))
         reply = help_desk(turn, new_state, "out_of_scope.html", about=about)
-        return [reply], new_state
+        near = topic_rows(turn, [c.id for c in route.result.candidates])  # if it was the card
+        return [replace(reply, buttons=(*near, *reply.buttons))], new_state
     turn.effects.append(RecordUnanswered(stored, turn.lang, "no-match"))
     return [help_desk(turn, new_state, "dont_know.html")], new_state
 
