@@ -217,3 +217,106 @@ def test_official_faq_links_are_the_tutorials_pages_unbroken(knowledge):
         for url in re.findall(r"https?://goldcard\.nat\.gov\.tw/[^\s，。、；）)]*", text):
             if "/faq/" in url:
                 assert url in official, (where, url)
+
+
+# --- facts the independent readers found missing or wrong (issue 12, Content) --------------------
+
+
+def _lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.strip()]
+
+
+def test_replacement_card_sends_data_changes_through_data_change(knowledge):
+    answer = knowledge.faq["replacement-card"].answer
+    # Tutorial 004 (intro, step 12): name and gender are changed in 就業金卡資料異動, fee paid there.
+    for lang, words in (
+        ("zh", ("姓名", "性別", "線上繳費")),
+        ("en", ("name", "gender", "線上繳費")),
+    ):
+        route = [line for line in _lines(answer[lang]) if "就業金卡資料異動" in line]
+        assert route, lang
+        assert all(any(w in line for line in route) for w in words), (lang, route)
+    # Wherever the bot names the replacement form, it never sends a data change there.
+    for where, text in _knowledge_texts(knowledge):
+        for line in _lines(text):
+            if "就業金卡補發申請" in line:
+                assert not re.search(r"資料變更|姓名|data (has )?changed|changed data", line), (
+                    where
+                )
+
+
+def test_supplement_deadline_on_the_upload_step_and_the_last_step(knowledge):
+    guide = knowledge.guide("supplement")
+    for n in (11, guide.total):
+        notes = guide.step(n).notes
+        assert any("30 天" in note.zh and "6 個月" in note.zh for note in notes), n
+        assert any("30 days" in note.en and "6 months" in note.en for note in notes), n
+
+
+INSIDE_TAIWAN_OPTIONS = (
+    "您入境中華民國或目前所持證件",
+    "目前已持有中華民國核發之有效居留證件",
+    "以免簽證方式入國",
+    "以60天以上未加註限制停留簽證方式入國",
+    "以60天以上加註限制停留簽證方式入國",
+    "以60天以下停留簽證方式入國",
+)
+
+
+@pytest.mark.parametrize(
+    ("topic", "literals"),
+    [
+        ("salary-criterion", ("勞動發管字第10805114652號",)),
+        ("apply-from-inside-taiwan", INSIDE_TAIWAN_OPTIONS),
+        ("dependents", ("依親親屬", "線上申辦項目")),
+        ("how-to-apply", ("https://goldcard.nat.gov.tw/zh/application/",)),
+        ("submit-application", ("身分", "非美籍外籍人士境外申請")),
+        ("english-name-hyphen", ("舊有或其他國籍(如有)",)),
+        ("login-lockout-password", ("帳號維護",)),
+        ("upload-limits", ("補正(件)上傳教學",)),
+    ],
+)
+def test_answers_give_the_fact_in_both_languages(knowledge, topic, literals):
+    answer = knowledge.faq[topic].answer
+    for literal in literals:
+        assert literal in answer.zh and literal in answer.en, (topic, literal)
+
+
+def test_sixty_days_or_less_includes_sixty(knowledge):
+    # 「60天以下」 and 「6個月以上」 include the limit itself.
+    for where, text in _knowledge_texts(knowledge):
+        assert not re.search(r"(less than|under|fewer than) (60|sixty) days", text), where
+        assert not re.search(r"more than (6|six) months", text), where
+    assert "60 days or less" in knowledge.faq["apply-from-inside-taiwan"].answer.en
+    assert "60 days or less" in knowledge.guide("apply").step(9).body.en
+
+
+def test_fee_exemption_is_a_may_not_free(knowledge):
+    # 「得免徵收規費」: the fee may be waived; the tutorials never say these changes are free.
+    pairs = [(entry.id, entry.answer) for entry in knowledge.faq.values()]
+    for guide in knowledge.guides.values():
+        for step in guide.steps:
+            pairs += [(f"{guide.id} step {step.n}", note) for note in step.notes]
+    exempted = 0
+    for where, text in pairs:
+        assert "免收規費" not in text.zh and "免規費" not in text.zh, where
+        assert not re.search(r"(?<!visa-)\bfree\b", text.en), where
+        if "得免徵收規費" in text.zh:
+            exempted += 1
+            assert "may be exempted from the fee" in text.en, where
+    assert exempted >= 5
+
+
+def test_merge_into_a_pdf_not_into_one(knowledge):
+    for where, text in _knowledge_texts(knowledge):
+        assert "one PDF" not in text and "一個 PDF" not in text and "一個PDF" not in text, where
+
+
+def test_new_application_upload_limits_say_where_they_come_from(knowledge):
+    note = " ".join(n.en for n in knowledge.guide("apply").step(19).notes)
+    note_zh = " ".join(n.zh for n in knowledge.guide("apply").step(19).notes)
+    answer = knowledge.faq["upload-limits"].answer
+    for text in (note_zh, answer.zh):
+        assert "補正(件)上傳教學" in text and "步驟 11" in text
+    for text in (note, answer.en):
+        assert "supplement tutorial" in text and "step 11" in text
