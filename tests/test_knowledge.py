@@ -320,3 +320,10 @@ def test_new_application_upload_limits_say_where_they_come_from(knowledge):
         assert "補正(件)上傳教學" in text and "步驟 11" in text
     for text in (note, answer.en):
         assert "supplement tutorial" in text and "step 11" in text
+
+
+def test_final_tab_status_line_is_checked_before_paying(knowledge):
+    # Tutorial 2 step 21: the 身分 line sums up the question-page answers (steps 8-9).
+    notes = knowledge.guide("apply").step(21).notes
+    assert any("身分" in n.zh and "問題頁" in n.zh and "繳費" in n.zh for n in notes)
+    assert any("身分" in n.en and "question page" in n.en and "pay" in n.en for n in notes)
