@@ -2,10 +2,13 @@
 Telegram's broadcast limit, then a one-line summary.
 
 Exactly once, as far as a network allows: a batch of due reminders is claimed in one conditional
-update (`storage.claim_due_reminders`) under a lease, each is marked sent the moment Telegram
-accepts it, and only the sender holding the claim sends. A sender killed mid-run leaves its
-unsent claims to the next run once the lease expires; the one message that can go out twice is
-one Telegram accepted in the instant before the kill, before "sent" was written.
+update (`storage.claim_due_reminders`) under a lease; right before each send the reminder is
+checked again and marked "sending" in one transaction (`storage.start_sending`: still ours, still
+scheduled, the user neither gone nor inactive), and it is marked sent the moment Telegram accepts
+it. One reminder at a time: a sender has at most one message between "sending" and "sent", so a
+sender killed mid-run repeats at most that one on the next run (which takes over its claims once
+the lease expires). A database connection lost on the way is retried once; a database still
+failing stops the run, which says so and exits non-zero.
 """
 
 from __future__ import annotations
@@ -20,8 +23,10 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine as Database
+from sqlalchemy.exc import OperationalError
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
@@ -30,32 +35,55 @@ from bot import storage
 from bot.dates import TAIPEI, taipei_today
 from bot.dialogue import Engine
 from bot.models import utcnow
-from bot.storage import FAILED, SENT, SKIPPED, DueReminder
+from bot.storage import FAILED, INACTIVE, SEND, SENT, SKIPPED, STOPPED, DueReminder
 from bot.telegram.sending import send_reply
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 DEFAULT_RATE = 25.0  # messages a second: under Telegram's ~30/s for broadcasts
 LEASE = timedelta(minutes=5)  # how long a claim keeps other senders off a reminder
 RETRY_DELAY = timedelta(minutes=1)  # a timed-out send waits at least this for its next run
 MAX_ATTEMPTS = 5  # claims of one reminder before a network failure marks it failed
 MAX_FLOOD_WAITS = 3  # RetryAfter waits for one message within a run
-CONCURRENCY = 8  # sends in flight: the rate needs a few when each takes ~100 ms
+# One send in flight: a kill repeats at most the message Telegram accepted and we had not yet
+# marked sent. At ~100 ms a send that caps one sender near 10/s; overlapping runs add theirs.
+CONCURRENCY = 1
 BATCH_SECONDS = 10  # a claim takes what the rate sends in this long, far inside the lease
+DB_RETRY_PAUSE = 1.0  # seconds before the one retry of a database call whose connection failed
+
+
+class DatabaseDown(RuntimeError):
+    """A database call failed twice in a row: the run stops, leaving the rest to the leases."""
 
 
 @dataclass
 class Summary:
-    """What a run did; `retrying` counts reminders left for a later run after a network error."""
+    """What a run did; `retrying` counts reminders left for a later run after a network error,
+    `unrecorded` those sent whose "sent" could not be written (a later run may repeat them), and
+    `stopped` says a database error ended the run with due reminders left undone."""
 
     sent: int = 0
     skipped: int = 0
     failed: int = 0
     retrying: int = 0
+    unrecorded: int = 0
+    stopped: bool = False
+
+    @property
+    def undone(self) -> bool:
+        """Whether the run left something it should have done (the exit status says so)."""
+        return self.stopped or self.unrecorded > 0
 
     def line(self) -> str:
         text = f"reminders: {self.sent} sent, {self.skipped} skipped, {self.failed} failed"
-        return text + (f", {self.retrying} to retry on a later run" if self.retrying else "")
+        if self.retrying:
+            text += f", {self.retrying} to retry on a later run"
+        if self.unrecorded:
+            text += f", {self.unrecorded} sent but not recorded (a later run may repeat them)"
+        if self.stopped:
+            text += ", stopped by a database error (a later run sends what is left)"
+        return text
 
 
 class Pacer:
@@ -139,7 +167,6 @@ class ReminderSender:
         lease: timedelta = LEASE,
         retry_delay: timedelta = RETRY_DELAY,
         max_attempts: int = MAX_ATTEMPTS,
-        concurrency: int = CONCURRENCY,
         batch_size: int | None = None,
         claimant: str | None = None,
     ) -> None:
@@ -147,31 +174,40 @@ class ReminderSender:
         self.pacer = Pacer(rate)
         self.now = now
         self.lease, self.retry_delay, self.max_attempts = lease, retry_delay, max_attempts
-        self.concurrency = concurrency
         self.batch_size = batch_size or claim_size(rate)
         self.claimant = claimant or claimant_name()
         self.summary = Summary()
-        self._blocked: set[int] = set()  # users who blocked the bot during this run
 
     async def run(self, *, time_budget: float | None = None) -> Summary:
         """Claim and send batches until nothing is due (or `time_budget` seconds have passed:
-        the batch under way is finished, the rest is left for the next run)."""
+        the batch under way is finished, the rest is left for the next run). A database that
+        fails twice in a row stops the run (`Summary.stopped`); the leases hand on the rest."""
         started = time.monotonic()
-        while time_budget is None or time.monotonic() - started < time_budget:
-            batch = storage.claim_due_reminders(
-                self.db,
-                now=self.now(),
-                lease=self.lease,
-                claimant=self.claimant,
-                limit=self.batch_size,
-            )
-            if not batch:
-                break
-            await self.send_batch(batch)
+        try:
+            while time_budget is None or time.monotonic() - started < time_budget:
+                batch = self._db(
+                    storage.claim_due_reminders,
+                    self.db,
+                    now=self.now(),
+                    lease=self.lease,
+                    claimant=self.claimant,
+                    limit=self.batch_size,
+                )
+                if not batch:
+                    break
+                await self.send_batch(batch)
+        except DatabaseDown as exc:
+            log.error("the database failed twice in a row; stopping: %s", exc)
+            self.summary.stopped = True
         return self.summary
 
     async def send_batch(self, batch: Sequence[DueReminder]) -> None:
-        """Send a claimed batch: skip what is not worth sending, pace the rest."""
+        """Send a claimed batch one at a time, paced: skip what is not worth sending, check each
+        reminder again right before its send (`storage.start_sending`).
+
+        Raises:
+            DatabaseDown: the database failed twice in a row.
+        """
         today = taipei_today(self.now())
         to_send: list[DueReminder] = []
         for item, reason in zip(batch, skip_reasons(batch, today=today), strict=True):
@@ -179,33 +215,24 @@ class ReminderSender:
                 to_send.append(item)
             else:
                 self._finish(item, SKIPPED, reason)
-        slots = asyncio.Semaphore(self.concurrency)
-        tasks: set[asyncio.Task[None]] = set()
-        held, renewed = {item.id for item in to_send}, time.monotonic()
+        renewed = time.monotonic()
         for n, item in enumerate(to_send):
             if time.monotonic() - renewed > self.lease.total_seconds() / 2:
-                # Flood waits made the batch slow: renew the lease before another sender may
-                # take what is left, and leave whatever is no longer ours.
-                rest = [i.id for i in to_send[n:]]
-                held = storage.renew_leases(
-                    self.db, ids=rest, claimant=self.claimant, until=self.now() + self.lease
+                # A slow batch (flood waits): renew the lease before another sender may take
+                # what is left. What is no longer ours, `start_sending` leaves.
+                self._db(
+                    storage.renew_leases,
+                    self.db,
+                    ids=[i.id for i in to_send[n:]],
+                    claimant=self.claimant,
+                    until=self.now() + self.lease,
                 )
                 renewed = time.monotonic()
-            if item.id not in held:
-                continue  # the user cancelled it meanwhile, or our claim was lost
-            await slots.acquire()
             await self.pacer.wait()
-            task = asyncio.create_task(self._deliver(item, today))
-            tasks.add(task)
-            task.add_done_callback(lambda done: (tasks.discard(done), slots.release()))
-        if tasks:
-            await asyncio.gather(*tasks)
+            await self._deliver(item, today)
 
     async def _deliver(self, item: DueReminder, today: date) -> None:
-        """Send one reminder and record how it went."""
-        if item.user_id in self._blocked:
-            self.summary.skipped += 1  # cancelled with the user's other reminders
-            return
+        """Send one reminder, if it is still to be sent, and record how it went."""
         try:
             reply = self.engine.reminder(
                 item.reminder, item.reminder.lang, today=today, bot_username=self.bot.username
@@ -216,6 +243,20 @@ class ReminderSender:
             return
         floods = 0
         while True:
+            check = self._db(
+                storage.start_sending,
+                self.db,
+                reminder_id=item.id,
+                user_id=item.user_id,
+                claimant=self.claimant,
+                now=self.now(),
+                lease=self.lease,
+            )
+            if check != SEND:
+                if check in (STOPPED, INACTIVE):
+                    self.summary.skipped += 1  # the user stopped it or blocked the bot
+                log.info("reminder %s not sent: %s", item.id, check)
+                return
             try:
                 await send_reply(self.bot, item.user_id, reply)
             except RetryAfter as exc:
@@ -225,13 +266,17 @@ class ReminderSender:
                     self._retry_later(item, f"RetryAfter: flood control, {seconds:g} s")
                     return
                 log.warning("flood control: waiting %g s as Telegram asks", seconds)
+                # Nothing went out: scheduled again while we wait, so the user may cancel it.
+                self._db(storage.unsend, self.db, reminder_id=item.id, claimant=self.claimant)
                 self.pacer.hold(seconds)
                 await self.pacer.wait()
                 continue
             except Forbidden as exc:
-                self._blocked.add(item.user_id)
-                cancelled = storage.block_user(
-                    self.db, user_id=item.user_id, reason=f"Forbidden: {exc.message}"
+                cancelled = self._db(
+                    storage.block_user,
+                    self.db,
+                    user_id=item.user_id,
+                    reason=f"Forbidden: {exc.message}",
                 )
                 log.info("user %s blocked the bot: %s reminder(s) cancelled", item.user_id,
                          cancelled)  # fmt: skip
@@ -246,16 +291,42 @@ class ReminderSender:
                 self._retry_later(item, f"{type(exc).__name__}: {exc.message}")
                 return
             break
-        if not storage.finish_reminder(
-            self.db, reminder_id=item.id, claimant=self.claimant, status=SENT
-        ):
-            log.warning("reminder %s was sent after its claim was lost or it was cancelled",
-                        item.id)  # fmt: skip
         self.summary.sent += 1
+        try:
+            recorded = self._db(
+                storage.finish_reminder,
+                self.db,
+                reminder_id=item.id,
+                claimant=self.claimant,
+                status=SENT,
+            )
+        except DatabaseDown:
+            self.summary.unrecorded += 1  # still "sending": the next run repeats this one
+            raise
+        if not recorded:
+            log.warning("reminder %s was sent after its claim was lost", item.id)
+
+    def _db(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """`call` (a storage function), once more after a pause if its connection failed (a
+        database restart, a connection cut); DatabaseDown if it fails again."""
+        try:
+            return call(*args, **kwargs)
+        except OperationalError as exc:
+            log.warning("database call %s failed, retrying once: %s", call.__name__, exc.orig)
+        time.sleep(DB_RETRY_PAUSE)  # the sender does one thing at a time: nothing else waits
+        try:
+            return call(*args, **kwargs)
+        except OperationalError as exc:
+            raise DatabaseDown(f"{call.__name__}: {exc.orig}") from exc
 
     def _finish(self, item: DueReminder, status: str, reason: str) -> None:
-        storage.finish_reminder(
-            self.db, reminder_id=item.id, claimant=self.claimant, status=status, reason=reason
+        self._db(
+            storage.finish_reminder,
+            self.db,
+            reminder_id=item.id,
+            claimant=self.claimant,
+            status=status,
+            reason=reason,
         )
         if status == FAILED:
             log.warning("reminder %s failed: %s", item.id, reason)
@@ -268,7 +339,8 @@ class ReminderSender:
         if item.attempts >= self.max_attempts:
             self._finish(item, FAILED, f"{reason} (gave up after {item.attempts} attempts)")
             return
-        storage.postpone_reminder(
+        self._db(
+            storage.postpone_reminder,
             self.db,
             reminder_id=item.id,
             claimant=self.claimant,
@@ -339,7 +411,8 @@ async def send_due(
 
 def run(*, dry_run: bool, now: str | None, rate: float | None) -> int:
     """`python -m bot remind`: exit status 0 after a run (failures are in the summary), 2 for
-    a setting it cannot run with, 1 when the Bot API refuses or cannot be reached."""
+    a setting it cannot run with, 1 when the Bot API refuses or cannot be reached, or the run
+    left something undone (the database failed twice in a row, a "sent" not recorded)."""
     from telegram.error import NetworkError
 
     from bot.config import Settings
@@ -391,7 +464,10 @@ def run(*, dry_run: bool, now: str | None, rate: float | None) -> int:
     except NetworkError as exc:
         print(f"error: cannot reach the Bot API: {exc}", file=sys.stderr)
         return 1
+    except OperationalError as exc:  # before the run: nothing claimed, nothing sent
+        print(f"error: the database failed: {exc.orig}", file=sys.stderr)
+        return 1
     finally:
         db.dispose()
     print(summary.line())
-    return 0
+    return 1 if summary.undone else 0

@@ -10,12 +10,14 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine as Database
+from sqlalchemy import event
 from sqlmodel import Session, select
 from telegram import Bot
 from telegram.request import HTTPXRequest
@@ -30,11 +32,13 @@ from bot.models import User
 from bot.reminders import ReminderSender, Summary, dry_run_lines, make_bot
 from bot.storage import (
     SCHEDULED,
+    SENDING,
     SENT,
     claim_due_reminders,
     converse,
     create_db_engine,
     finish_reminder,
+    mark_inactive,
     migrate,
 )
 from bot.telegram.app import build_application
@@ -517,6 +521,38 @@ async def test_pacing_stays_under_the_broadcast_rate(db, engine, fake):
 # --- exactly once with concurrent and killed senders ---------------------------------------
 
 
+async def test_a_held_batch_sends_nothing_the_user_stopped_meanwhile(db, engine, fake):
+    """A sender holds a claimed batch while users /forget, cancel all their reminders, press
+    "Done", or are found to have blocked the bot: each reminder is checked right before its
+    send."""
+    chats = {user_id: TimedChat(db, engine, user_id=user_id) for user_id in (1, 2, 3, 4, 5)}
+    for user_id, chat in chats.items():
+        fake.user(id=user_id)
+        chat.save("renewal", "2027-06-30")
+        chat.press("🔔 Remind me")
+    bot = make_bot(fake.token, base_url=fake.base_url)
+    async with bot:
+        sender = ReminderSender(db, engine, bot, now=lambda: OPENS, rate=1000.0)
+        batch = claim_due_reminders(
+            db, now=OPENS, lease=timedelta(minutes=5), claimant=sender.claimant, limit=50
+        )
+        assert [item.user_id for item in batch] == [1, 2, 3, 4, 5]
+        for chat in chats.values():
+            chat.now = OPENS + timedelta(seconds=30)
+        chats[1].command("forget")
+        chats[1].press("🗑")
+        chats[2].command("reminders")
+        chats[2].press("✖️ Cancel all reminders")
+        chats[3].press_data("1:rs:renewal")  # "Done" on an earlier message
+        with Session(db) as session:
+            mark_inactive(session, user_id=4)  # blocked: found out by the bot meanwhile
+            session.commit()
+        await sender.send_batch(batch)
+    assert sent_to(fake) == [5]
+    assert sender.summary == Summary(sent=1, skipped=4)
+    assert [r.status for r in reminder_rows(db, user_id=4, key="window_opens")] == ["skipped"]
+
+
 def test_concurrent_claims_never_overlap(shared_db):
     seed(shared_db, list(range(1, 201)))
     claimed: list[list[int]] = [[] for _ in range(4)]
@@ -596,7 +632,7 @@ async def test_a_sender_process_killed_mid_run_then_rerun_loses_and_repeats_noth
     fake.remove_fault(stuck)
     assert sent_to(fake) == [1, 2, 3, 4, 5]
     statuses = [row.status for row in reminder_rows(db, key="window_opens")]
-    assert statuses == [SENT] * 5 + [SCHEDULED] * 5
+    assert statuses == [SENT] * 5 + [SENDING] + [SCHEDULED] * 4  # 6 never reached the user
 
     again = await remind()  # within the lease: the claims still hold
     out, err = await again.communicate()
@@ -612,6 +648,144 @@ async def test_a_sender_process_killed_mid_run_then_rerun_loses_and_repeats_noth
     assert out.decode().strip() == "reminders: 5 sent, 0 skipped, 0 failed", err.decode()
     assert sent_to(fake) == users  # nobody lost, nobody twice
     db.dispose()
+
+
+async def test_a_sender_killed_with_sends_in_flight_repeats_at_most_one(tmp_path, fake):
+    """`kill -9` while Telegram has accepted messages the sender has not yet heard back about:
+    at most one message is accepted and not marked sent, so the rerun repeats at most one."""
+    database = f"sqlite:///{tmp_path / 'in-flight.sqlite3'}"
+    db = create_db_engine(database)
+    migrate(db)
+    users = list(range(1, 21))
+    for user_id in users:
+        fake.user(id=user_id)
+    seed(db, users)
+    # Every message reaches its user at once; Telegram's answer comes 0.3 s later.
+    slow = fake.stall(0.3, method="sendMessage", times=None, deliver=True)
+    environment = {
+        **os.environ,
+        "DATABASE_URL": database,
+        "BOT_TOKEN": fake.token,
+        "TELEGRAM_API_BASE_URL": fake.base_url,
+        "LOG_LEVEL": "WARNING",
+    }
+
+    def delivered() -> list[int]:
+        return [u for u in users for _ in fake.bot_messages(u)]
+
+    async def remind(now: str) -> asyncio.subprocess.Process:
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "remind", "--now", now, "--rate", "1000",
+            cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )  # fmt: skip
+
+    process = await remind("2027-02-28T10:00")
+    deadline = time.monotonic() + 30
+    while len(delivered()) < 4 and time.monotonic() < deadline:
+        await asyncio.sleep(0.005)
+    process.kill()
+    await process.wait()
+    accepted = delivered()
+    assert len(accepted) >= 4, "the sender never got going"
+    marked = [r.user_id for r in reminder_rows(db, key="window_opens", status=SENT)]
+    assert len(set(accepted) - set(marked)) <= 1, (accepted, marked)
+
+    fake.remove_fault(slow)
+    later = await remind("2027-02-28T10:06")  # the lease has expired
+    _, err = await later.communicate()
+    assert later.returncode == 0, err.decode()
+    every = delivered()
+    assert sorted(set(every)) == users  # nobody lost
+    assert len(every) - len(users) <= 1  # at most the one in flight repeated
+    db.dispose()
+
+
+@contextmanager
+def connection_killed(
+    db: Database, statement: str, *, times: int = 1, **params: object
+) -> Iterator[list[str]]:
+    """PostgreSQL terminates the connection running a statement that starts with `statement`
+    with `params` among its parameters (its first `times` runs), as a server restart or a
+    network cut would; yields the statements hit."""
+    from sqlalchemy import create_engine
+
+    admin = create_engine(str(db.url.set(query={})))
+    hits: list[str] = []
+
+    def kill(connection, cursor, sql, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if (
+            sql.lstrip().startswith(statement)
+            and all(parameters.get(name) == value for name, value in params.items())
+            and len(hits) < times
+        ):
+            hits.append(sql)
+            pid = connection.connection.driver_connection.info.backend_pid
+            with admin.begin() as other:
+                other.exec_driver_sql(f"SELECT pg_terminate_backend({pid})")
+
+    event.listen(db, "before_cursor_execute", kill)
+    try:
+        yield hits
+    finally:
+        event.remove(db, "before_cursor_execute", kill)
+        admin.dispose()
+
+
+@pytest.fixture
+def postgres(db: Database, monkeypatch: pytest.MonkeyPatch) -> Database:
+    if db.dialect.name != "postgresql":
+        pytest.skip("a connection killed under the sender: PostgreSQL's failure")
+    monkeypatch.setattr("bot.reminders.DB_RETRY_PAUSE", 0.05)
+    return db
+
+
+async def test_a_connection_killed_during_the_claim_is_retried(postgres, engine, fake, caplog):
+    users = [101, 102, 103]
+    for user_id in users:
+        fake.user(id=user_id)
+    seed(postgres, users)
+    with connection_killed(postgres, "WITH candidates") as hits:
+        summary = await send(postgres, engine, fake)
+    assert len(hits) == 1
+    assert (summary, summary.line()) == (Summary(sent=3), "reminders: 3 sent, 0 skipped, 0 failed")
+    assert sent_to(fake) == users
+    assert "Task exception was never retrieved" not in caplog.text
+
+
+async def test_a_connection_killed_while_marking_sent_keeps_true_counts(
+    postgres, engine, fake, caplog
+):
+    users = [101, 102, 103]
+    for user_id in users:
+        fake.user(id=user_id)
+    seed(postgres, users)
+    with connection_killed(postgres, "UPDATE reminders SET status", status=SENT) as hits:
+        summary = await send(postgres, engine, fake)
+    assert len(hits) == 1 and summary == Summary(sent=3)
+    assert sent_to(fake) == users
+    assert len(reminder_rows(postgres, status=SENT)) == 3
+    assert "Task exception was never retrieved" not in caplog.text
+
+
+async def test_a_database_down_for_good_stops_the_run_with_what_is_left(postgres, engine, fake):
+    users = [101, 102, 103]
+    for user_id in users:
+        fake.user(id=user_id)
+    seed(postgres, users)
+    with connection_killed(postgres, "WITH candidates", times=2):
+        summary = await send(postgres, engine, fake)
+    assert summary.undone and "stopped by a database error" in summary.line()
+    assert sent_to(fake) == []
+    assert await send(postgres, engine, fake) == Summary(sent=3)  # the next run sends them
+    # A "sent" that cannot be written: sent, and said so; a later run may repeat it.
+    seed(postgres, [104])
+    fake.user(id=104)
+    with connection_killed(postgres, "UPDATE reminders SET status", times=2, status=SENT):
+        summary = await send(postgres, engine, fake)
+    assert summary == Summary(sent=1, unrecorded=1, stopped=True)
+    assert "1 sent but not recorded" in summary.line()
+    [row] = reminder_rows(postgres, user_id=104, key="window_opens")
+    assert row.status == SENDING  # the next run after the lease repeats it: the one duplicate
 
 
 # --- end to end: the real Telegram adapter and the sender ---------------------------------------
