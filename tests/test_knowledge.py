@@ -327,3 +327,10 @@ def test_final_tab_status_line_is_checked_before_paying(knowledge):
     notes = knowledge.guide("apply").step(21).notes
     assert any("身分" in n.zh and "問題頁" in n.zh and "繳費" in n.zh for n in notes)
     assert any("身分" in n.en and "question page" in n.en and "pay" in n.en for n in notes)
+
+
+def test_login_page_step_links_the_application_process_page(knowledge):
+    # Tutorial 2 step 3 sends applicants to the website's process page (tutorial 4 step 4 links it).
+    for guide_id, n in (("apply", 3), ("supplement", 3), ("change", 3), ("renew", 2)):
+        step = knowledge.guide(guide_id).step(n)
+        assert "https://goldcard.nat.gov.tw/zh/application/" in [link.url for link in step.links]
