@@ -22,6 +22,8 @@ from bot.config import Settings
 from bot.dialogue import Button, Document, Engine, Reply, command_menu
 from bot.models import User
 from bot.telegram.app import (
+    MAX_BACKLOG,
+    MAX_CONCURRENT_UPDATES,
     SetupError,
     api_urls,
     bot_token,
@@ -315,6 +317,52 @@ async def test_an_error_is_logged_redacted_and_the_user_told(
     (record,) = [r for r in caplog.records if r.name == "bot.telegram.handlers"]
     assert "[passport number]" in record.getMessage()
     assert "E12345678" not in record.getMessage() and "Ada" not in record.getMessage()
+
+
+# --- concurrency ---------------------------------------------------------------------------------
+
+
+async def test_one_users_burst_does_not_stall_other_users(
+    fake: FakeBotApi, bot: Application
+) -> None:
+    """PTB took one of the 16 slots before an update waited for its user's turn, so one user's
+    queued updates filled every slot and everyone else waited behind them."""
+    ada, bob = fake.user("Ada"), fake.user("Bob")
+    await say(fake, fake.command(bob, "start"))
+    fake.stall(1.0, method="sendMessage", chat_id=ada["id"], times=None)  # Ada's replies crawl
+    burst = [fake.message(ada, f"how do I renew? ({n})") for n in range(MAX_CONCURRENT_UPDATES)]
+
+    loop = asyncio.get_running_loop()
+    try:
+        fake.push(*burst)
+        started = loop.time()
+        (answer,) = await say(fake, fake.message(bob, "how do I renew my gold card?"))
+        waited = loop.time() - started
+    finally:
+        fake.clear_faults()  # let Ada's backlog drain quickly at shutdown
+
+    assert "renew" in text_of(answer).lower()
+    assert waited < 0.9, f"Bob waited {waited:.2f}s behind Ada's burst"
+
+
+async def test_a_users_backlog_is_capped_with_one_slow_down_in_their_language(
+    fake: FakeBotApi, bot: Application
+) -> None:
+    mei = fake.user("美玲", language_code="zh-hant")
+    await say(fake, fake.command(mei, "start"))
+    fake.stall(0.5, method="sendMessage", chat_id=mei["id"])  # the first answer: a queue forms
+
+    mark = len(fake.calls)
+    fake.push(*(fake.message(mei, "金卡要怎麼延期") for _ in range(MAX_BACKLOG + 5)))
+    sent = await fake.wait_for_calls(
+        "sendMessage", chat_id=mei["id"], count=MAX_BACKLOG + 1, since=mark, timeout=10
+    )
+    await asyncio.sleep(0.3)  # and nothing more comes
+
+    texts = [text_of(call) for call in fake.calls_to("sendMessage", chat_id=mei["id"], since=mark)]
+    slow_downs = [t for t in texts if "一次" in t and "略過" in t]
+    assert len(texts) == len(sent) == MAX_BACKLOG + 1
+    assert len(slow_downs) == 1, texts
 
 
 # --- groups, staff, start-up ---------------------------------------------------------------------

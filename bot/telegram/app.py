@@ -5,9 +5,10 @@ or behind a webhook. State lives in the database, so any number of processes can
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import re
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from html import unescape
 from typing import Any
 from urllib.parse import urlsplit
@@ -43,6 +44,9 @@ WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what setWebhook accepts
 # The update types the handlers use; an edited message is not asked again.
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
 MAX_CONCURRENT_UPDATES = 16
+# A user's updates waiting or running; past it they are dropped with one "slow down" (an album
+# is 10 messages; a forward of 100 is one tap, and would keep the user waiting for minutes).
+MAX_BACKLOG = 10
 # (language, language_code): zh users get the zh texts, everyone else the default (English).
 PROFILE_LANGUAGES: tuple[tuple[Lang, str | None], ...] = (("en", None), ("zh", "zh"))
 
@@ -104,7 +108,7 @@ def build_application(
     builder = (
         ApplicationBuilder()
         .token(token)
-        .concurrent_updates(PerUserUpdates(MAX_CONCURRENT_UPDATES))
+        .concurrent_updates(PerUserUpdates(MAX_CONCURRENT_UPDATES, overflow=handlers.slow_down))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
@@ -151,27 +155,68 @@ def add_handlers(application: Application, *, staff_ids: frozenset[int]) -> None
 
 class PerUserUpdates(BaseUpdateProcessor):
     """Updates of different users run concurrently, one user's strictly in order (the storage
-    also serialises them across processes; this keeps their order within one)."""
+    also serialises them across processes; this keeps their order within one).
 
-    def __init__(self, max_concurrent_updates: int) -> None:
+    An update waits for its user's turn *before* it takes one of the concurrent slots, so a
+    user's queue holds no slot; past `max_backlog` waiting updates, a user's further updates are
+    dropped and `overflow` is told once (until the user's queue empties).
+    """
+
+    def __init__(
+        self,
+        max_concurrent_updates: int,
+        *,
+        max_backlog: int = MAX_BACKLOG,
+        overflow: Callable[[Update], Awaitable[None]] | None = None,
+    ) -> None:
         super().__init__(max_concurrent_updates)
+        self.max_backlog = max_backlog
+        self._overflow = overflow
         self._locks: dict[int, asyncio.Lock] = {}
         self._waiting: dict[int, int] = {}
+        self._told: set[int] = set()  # users told to slow down in this burst
+
+    # PTB's version (marked final) takes a slot and then calls do_process_update, where the
+    # update waited for its user: one user's 16 queued updates held every slot.
+    async def process_update(  # type: ignore[misc]
+        self, update: object, coroutine: Awaitable[Any]
+    ) -> None:
+        """Wait for the user's turn, then for a slot (see the class docstring)."""
+        await self.do_process_update(update, coroutine)
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         user = update.effective_user if isinstance(update, Update) else None
         if user is None:
-            await coroutine
+            async with self._semaphore:
+                await coroutine
+            return
+        if self._waiting.get(user.id, 0) >= self.max_backlog:
+            await self._drop(user.id, update, coroutine)
             return
         lock = self._locks.setdefault(user.id, asyncio.Lock())
         self._waiting[user.id] = self._waiting.get(user.id, 0) + 1
         try:
-            async with lock:
+            async with lock, self._semaphore:
                 await coroutine
         finally:
             self._waiting[user.id] -= 1
             if not self._waiting[user.id]:  # nobody queued: forget the user's lock
                 del self._waiting[user.id], self._locks[user.id]
+                self._told.discard(user.id)
+
+    async def _drop(self, user_id: int, update: Update, coroutine: Awaitable[Any]) -> None:
+        if inspect.iscoroutine(coroutine):
+            coroutine.close()  # never run: no "coroutine was never awaited"
+        log.info(
+            "user %s has %s updates queued: update %s dropped",
+            user_id,
+            self.max_backlog,
+            update.update_id,
+        )
+        if self._overflow is not None and user_id not in self._told:
+            self._told.add(user_id)
+            async with self._semaphore:
+                await self._overflow(update)
 
     async def initialize(self) -> None:
         """Nothing to set up."""

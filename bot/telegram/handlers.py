@@ -24,6 +24,10 @@ from bot.telegram.sharing import ASK_THE_BOT, inline_results, query_lang, staff_
 log = logging.getLogger(__name__)
 
 SOMETHING_WENT_WRONG = N_("Sorry, something went wrong on my side. Please try again in a moment.")
+SLOW_DOWN = N_(
+    "You sent many messages at once: I'm answering the first ones and skipped the rest. "
+    "Please send one question at a time."
+)
 INLINE_CACHE_SECONDS = 300  # answers change only with a deployment
 Context = ContextTypes.DEFAULT_TYPE
 
@@ -120,6 +124,16 @@ async def staff_link(update: Update, context: Context) -> None:
         bot_username=context.bot.username,
     )
     await send_replies(context.bot, update.effective_chat.id, [Reply(html)])
+
+
+async def slow_down(update: Update) -> None:
+    """A user's queue is full (their update was dropped): ask them, once, to slow down."""
+    text = translations(lang_of(_language(update))).gettext(SLOW_DOWN)
+    with suppress(TelegramError):  # a courtesy: nothing more to do if it fails
+        if update.callback_query:
+            await update.callback_query.answer(text)
+        elif update.effective_chat:
+            await update.get_bot().send_message(update.effective_chat.id, text)
 
 
 # --- errors ------------------------------------------------------------------------------------
