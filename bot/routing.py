@@ -105,17 +105,17 @@ class Router:
 
     def route(self, text: str, *, today: date) -> Route:
         """Decide what the message asks and what the reply offers."""
-        text = _head(text)
+        question, text = text, _head(text)
         lang = detect_lang(text)
-        empty = MatchResult(text, lang, None, ())
+        empty = MatchResult(question, lang, None, ())
         if is_acknowledgement(text):
-            return Route("ack", text, lang, empty)
+            return Route("ack", question, lang, empty)
         if (command := own_command(text)) is not None:
-            return Route("command", text, lang, empty, command=command)
+            return Route("command", question, lang, empty, command=command)
         dates = tuple(find_dates(text, today=today))
         read = scope(without_dates(text, list(dates)))
         if read.not_the_card:
-            return Route("decline", text, lang, empty, not_the_card=True, dates=dates)
+            return Route("decline", question, lang, empty, not_the_card=True, dates=dates)
         main, also = self._decide(read.text)
         if main.answer is not None and any(not d.relative for d in dates):
             main = _dated(main)
@@ -123,10 +123,10 @@ class Router:
             # Closest to an out-of-scope group: declined, whatever topics came near.
             near = main.candidates and main.out_of_scope is None
             kind: RouteKind = "candidates" if near else "decline"
-            return Route(kind, text, lang, main, dates=dates)
+            return Route(kind, question, lang, main, dates=dates)
         topic = main.answer.id
         offers = self._offers(topic, text, dates)
-        return Route("answer", text, lang, main, offers, also=also, dates=dates)
+        return Route("answer", question, lang, main, offers, also=also, dates=dates)
 
     # -- deciding --
 

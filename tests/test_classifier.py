@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import pytest
@@ -17,10 +16,9 @@ def classifier(knowledge: Knowledge, matcher: Matcher) -> TopicClassifier:
     return TopicClassifier(knowledge, matcher)
 
 
-def test_trains_quickly_and_deterministically(knowledge, matcher, classifier):
-    start = time.perf_counter()
+def test_trains_deterministically(knowledge, matcher, classifier):
+    # Training time is measured by bench/classifier.py, not asserted here (a loaded CI machine).
     again = TopicClassifier(knowledge, matcher)
-    assert time.perf_counter() - start < 5  # ~1 s; generous for a loaded CI machine
     question = "how do I renew my gold card"
     assert again.probabilities(question) == classifier.probabilities(question)
 
