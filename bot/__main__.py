@@ -53,13 +53,14 @@ def _cmd_ask(args: argparse.Namespace) -> int:
 
 def _ask_one(router: Router, question: str, *, as_json: bool) -> str:
     """One question routed as the chat would, as a JSON line or the plain-text reply."""
+    from bot.ask_output import route_json, route_text
     from bot.dates import taipei_today
-    from bot.matching import render_answer_text
 
-    route = router.route(question, today=taipei_today())
+    today = taipei_today()
+    route = router.route(question, today=today)
     if as_json:
-        return json.dumps(route.as_json(), ensure_ascii=False)
-    return render_answer_text(router.knowledge, route.result)
+        return json.dumps(route_json(route, router.knowledge), ensure_ascii=False)
+    return route_text(route, router.knowledge, today=today)
 
 
 def _ask_loop(router: Router, *, as_json: bool) -> int:

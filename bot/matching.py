@@ -505,7 +505,7 @@ def render_answer_text(knowledge: Knowledge, result: MatchResult) -> str:
     contact = knowledge.faq["contact-help-desk"].answer[lang].strip()
     if result.candidates:
         titles = "\n".join(
-            f"• {knowledge.faq[c.id].title[lang]}  (/{c.id})" for c in result.candidates
+            f"• {knowledge.faq[c.id].title[lang]}  (start=t_{c.id})" for c in result.candidates
         )
         if lang == "zh":
             return f"您是想問以下哪一個？\n{titles}\n\n都不是的話，歡迎聯絡金卡辦公室：\n{contact}"

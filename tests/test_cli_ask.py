@@ -46,3 +46,28 @@ def test_ask_as_a_real_process_with_10k_characters():
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["question"] == question
+
+
+def test_ask_json_names_each_topic_and_offer_with_its_deep_link(capsys):
+    assert main(["ask", "--json", "補件要怎麼上傳文件？"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["answer"]["title"], out["answer"]["link"]) == (
+        "如何補件（補正）",
+        "t_supplement-how",
+    )
+    step = {"kind": "guide", "id": "supplement", "step": 11}
+    [guide] = [o for o in out["offers"] if o["kind"] == "guide"]
+    assert guide.items() >= step.items() and guide["link"] == "g_supplement_11"
+
+
+def test_ask_plain_text_computes_a_dated_question_and_names_no_fake_commands(capsys):
+    assert main(["ask", "my card expires on 15 April 2027, when can I renew?"]) == 0
+    out = capsys.readouterr().out
+    assert "Renewal opens" in out and "15 December 2026" in out
+    assert "(/" not in out
+
+
+def test_ask_plain_text_declines_what_the_tutorials_do_not_cover(capsys):
+    assert main(["ask", "how do I extend my visitor visa"]) == 0
+    out = capsys.readouterr().out
+    assert "do not cover" in out and "help@taiwangoldcard.tw" in out

@@ -1,0 +1,89 @@
+"""`python -m bot ask`'s output: the router's decision as a JSON line for staff scripts (titles and
+deep-link payloads included), or as the plain-text reply in the question's language."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from bot import links
+from bot.deadline_output import summary_text
+from bot.deadlines import Profile, compute
+from bot.knowledge import Knowledge
+from bot.matching import render_answer_text, render_entry_text
+from bot.routing import Offer, Route
+from bot.textnorm import Lang
+
+
+def route_json(route: Route, knowledge: Knowledge) -> dict[str, object]:
+    """DESIGN.md's `ask --json` object, each topic and offer with its title (in the question's
+    language) and `link`, the deep-link payload that opens it (`t_renewal-how`, `g_apply_9`)."""
+    out = route.as_json()
+    lang = route.lang
+    for scored in [out["answer"], *out["candidates"]]:  # type: ignore[list-item]
+        if isinstance(scored, dict):
+            _describe(scored, links.TopicLink(str(scored["id"])), knowledge, lang)
+    for offer, described in zip(route.offers, out["offers"], strict=True):  # type: ignore[call-overload]
+        _describe(described, _target(offer), knowledge, lang)
+    return out
+
+
+def route_text(route: Route, knowledge: Knowledge, *, today: date) -> str:
+    """The reply as plain text: the answer, the deadlines computed from a date in the question,
+    the guide and calculator offered (with their deep-link payloads), a second question."""
+    lang = route.lang
+    zh = lang == "zh"
+    if route.kind == "ack":
+        return (
+            "不客氣！還有金卡的問題隨時問我。" if zh else "Glad that helps. Ask me anything else."
+        )
+    if route.kind == "command":
+        return f"/{route.command}"
+    if route.topic is None:
+        return _declined(route, knowledge)
+    parts = [render_entry_text(knowledge.faq[route.topic], lang)]
+    for offer in route.offers:
+        if offer.kind == "deadline" and offer.date is not None:
+            profile = Profile(offer.profile) if offer.profile else None
+            result = compute(offer.id, offer.date, today=today, profile=profile)
+            parts.append(summary_text(result, lang, today=today))
+    offered = [
+        f"• {links.title(_target(o), knowledge, lang)}  (start={links.payload(_target(o))})"
+        for o in route.offers
+        if o.date is None
+    ]
+    if offered:
+        parts.append(("接下來：\n" if zh else "Next:\n") + "\n".join(offered))
+    if route.also is not None:
+        title = knowledge.faq[route.also].title[lang]
+        also = links.payload(links.TopicLink(route.also))
+        parts.append(f"{'您也問到' if zh else 'You also asked'}: {title}  (start={also})")
+    return "\n\n".join(parts)
+
+
+def _declined(route: Route, knowledge: Knowledge) -> str:
+    group = "other-permits" if route.not_the_card else route.result.out_of_scope
+    about = next((g.about[route.lang] for g in knowledge.out_of_scope if g.id == group), None)
+    if about is None:
+        return render_answer_text(knowledge, route.result)
+    contact = knowledge.faq["contact-help-desk"].answer[route.lang].strip()
+    if route.lang == "zh":
+        return (
+            f"抱歉，這個問題我無法回答：教學內容不包括{about}。\n金卡辦公室可以協助：\n{contact}"
+        )
+    return (
+        f"Sorry, I can't answer that one: the tutorials do not cover {about}.\n"
+        f"The Taiwan Gold Card Office can help:\n{contact}"
+    )
+
+
+def _target(offer: Offer) -> links.Target:
+    if offer.kind == "guide":
+        return links.GuideLink(offer.id, offer.step)
+    return links.DeadlineLink(offer.id)
+
+
+def _describe(
+    item: dict[str, object], target: links.Target, knowledge: Knowledge, lang: Lang
+) -> None:
+    item["title"] = links.title(target, knowledge, lang)
+    item["link"] = links.payload(target)
