@@ -315,11 +315,12 @@ def yes_or_no(text: str) -> bool | None:
     return None
 
 
+# "n" and "b" too: the terminal chat's button numbers move from step to step, these do not.
 _NEXT = re.compile(
-    r"^(?:next|next step|continue|go on|下一步|下一個|下一个|繼續|继续|下一頁|>)$", re.I
+    r"^(?:n|next|next step|continue|go on|下一步|下一個|下一个|繼續|继续|下一頁|>)$", re.I
 )
 _BACK = re.compile(
-    r"^(?:back|previous|prev|go back|previous step|上一步|上一個|上一个|返回|回上一步|<)$", re.I
+    r"^(?:b|back|previous|prev|go back|previous step|上一步|上一個|上一个|返回|回上一步|<)$", re.I
 )
 _STEP_NUMBER = re.compile(r"^(?:step\s*(\d{1,2})|第\s*(\d{1,2})\s*步|(\d{1,2}))$", re.I)
 

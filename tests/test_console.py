@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -128,3 +129,9 @@ def test_the_router_in_the_terminal_chat(console):
     assert "📘 Step by step: Applying for the Gold Card" in out
     assert "開放申請延期" in out and "2026年12月15日" in out
     assert "👍" in out
+
+
+def test_n_and_b_move_through_a_guide_whatever_the_buttons_are_numbered(console):
+    console.run(scripted("/guides", "1", "1", "n", "n", "b", "quit"))
+    steps = re.findall(r"Step (\d+) of 23", console.out.getvalue())
+    assert steps == ["1", "2", "3", "2"]

@@ -200,7 +200,8 @@ def test_yes_or_no(text: str, answer: bool | None) -> None:
 
 @pytest.mark.parametrize(
     ("text", "move"),
-    [("next", "next"), ("下一步", "next"), ("Back", "back"), ("上一步", "back"),
+    [("next", "next"), ("下一步", "next"), ("Back", "back"), ("上一步", "back"), ("n", "next"),
+     ("b", "back"),
      ("step 5", 5), ("第12步", 12), ("7", 7), ("how do I renew", None), ("2027-06-30", None)],
 )  # fmt: skip
 def test_guide_navigation(text: str, move: object) -> None:
