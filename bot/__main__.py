@@ -185,7 +185,7 @@ def _serve(*, webhook_port: int | None, listen: str = "0.0.0.0") -> int:
     from telegram.error import InvalidToken, NetworkError
 
     from bot.config import Settings
-    from bot.redact import configure_logging
+    from bot.redact import configure_logging, settings_secrets
     from bot.storage import SchemaError
     from bot.telegram.app import (
         QuietRefusedToken,
@@ -197,7 +197,7 @@ def _serve(*, webhook_port: int | None, listen: str = "0.0.0.0") -> int:
     )
 
     settings = Settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, secrets=settings_secrets(settings))
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the token
     logging.getLogger("telegram.ext").addFilter(QuietRefusedToken())
     try:

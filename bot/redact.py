@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from phonenumbers import Leniency, PhoneNumberMatcher
 
@@ -43,6 +44,28 @@ _ANY_DIGIT = re.compile(r"\d")  # Unicode: libphonenumber reads other scripts' d
 _WORD_INTO_DIGIT = re.compile(r"(?<=[A-Za-z]{2})[A-Za-z](?=\d)|(?<=\d)[A-Za-z](?=[A-Za-z]{2})")
 
 
+# Passports whose letters sit among the digits: German C01X00T47, French 12AB34567, Philippine
+# P1234567A. A word of 8-10 letters and digits, at least 4 digits, a letter after a digit and a
+# digit after a letter; not a date written with its month (15Apr2027).
+_MIXED_WORD = re.compile(rf"{_B}[A-Za-z0-9]{{8,10}}{_E}", re.ASCII)
+_INTERLEAVED = re.compile(r"[A-Za-z][0-9].*[0-9][A-Za-z]|[0-9][A-Za-z].*[A-Za-z][0-9]|"
+                          r"[0-9][A-Za-z]+[0-9]", re.ASCII)  # fmt: skip
+_MONTH = re.compile(
+    r"(?i)(?<![a-z])(?:jan|feb|mar|apr|may|jun|jul|aug|sept?|oct|nov|dec)(?![a-z])"
+)
+
+
+def _mixed_passports(text: str) -> Iterable[tuple[int, int]]:
+    for match in _MIXED_WORD.finditer(text):
+        word = match.group()
+        if (
+            sum(c.isdigit() for c in word) >= 4
+            and _INTERLEAVED.search(word)
+            and not _MONTH.search(word)
+        ):
+            yield match.span()
+
+
 def _phones(text: str) -> Iterable[tuple[int, int]]:
     if len(_ANY_DIGIT.findall(text)) < _MIN_PHONE_DIGITS:
         return ()  # most questions: the matcher costs tens of µs even when it finds nothing
@@ -62,6 +85,7 @@ _RULES: tuple[tuple[str, Finder], ...] = (
     ("[application number]", _regex(rf"{_B}[0-9]{{11,14}}{_E}")),
     # Passports: one or two letters and 6-9 digits (E12345678), or 9 digits (US).
     ("[passport number]", _regex(rf"{_B}(?:[A-Za-z]{{1,2}}[0-9]{{6,9}}|[0-9]{{9}}){_E}")),
+    ("[passport number]", _mixed_passports),
 )
 
 
@@ -105,20 +129,68 @@ def strip_identifiers(text: str) -> str:
     return _LABELS.sub(" ", redact(text))
 
 
+# --- logs ------------------------------------------------------------------------------------
+# At DEBUG, PTB logs every update and Bot API answer (names, usernames, the text as sent, in
+# webhook mode as raw JSON with \\uXXXX escapes) and its API URLs, which hold the token.
+
+# A Bot API token anywhere (123456:AA…), and whatever follows /bot in a URL, whatever its shape.
+_TOKEN = re.compile(r"(?<![0-9])[0-9]{3,20}:[A-Za-z0-9_-]{20,}|(?<=/bot)[^/\s'\"`]+")
+# A person's names in a Telegram object as PTB logs it: repr (first_name='Ada'), dict repr
+# ('first_name': 'Ada') or JSON ("first_name": "Ada").
+_NAME = re.compile(
+    r"""(?P<key>['"]?(?:first_name|last_name|username|phone_number)['"]?\s*[:=]\s*)"""
+    r"""(?P<q>['"])(?P<value>(?:\\.|(?!(?P=q)).)*)(?P=q)"""
+)
+# A JSON escape that is not half of a surrogate pair (an emoji stays escaped).
+_JSON_ESCAPE = re.compile(r"\\u(?![dD][89a-fA-F])([0-9a-fA-F]{4})")
+_secrets: set[str] = set()
+
+
+def redact_log(text: str) -> str:
+    """`text` as a log may hold it: identifiers, the bot token and people's names masked."""
+    for secret in _secrets:
+        text = text.replace(secret, "[token]")
+    text = _TOKEN.sub("[token]", text)
+    text = _NAME.sub(lambda m: f"{m['key']}{m['q']}[name]{m['q']}", text)
+    if "\\u" in text:  # JSON as received: read the escapes, or Ａ１… and 證A1… pass unseen
+        text = _JSON_ESCAPE.sub(lambda m: chr(int(m[1], 16)), text)
+    return redact(text)
+
+
 class RedactingFilter(logging.Filter):
-    """A logging filter that redacts each record's message (install it on the root handlers)."""
+    """A logging filter that redacts each record's message, exception and stack (`redact_log`);
+    installed on handlers, so it sees every logger's records at every level."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        redacted = redact(message)
+        redacted = redact_log(message)
         if redacted != message:
             record.msg, record.args = redacted, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact_log(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact_log(record.stack_info)
         return True
 
 
-def configure_logging(level: str) -> None:
-    """Log to stderr at `level` with every message redacted (the one logging set-up)."""
+def settings_secrets(settings: Any) -> list[str]:
+    """The secrets among `bot.config.Settings` the logs must never show, whatever their shape:
+    the bot token and the webhook secret."""
+    given = (getattr(settings, "bot_token", None), getattr(settings, "webhook_secret", None))
+    return [s.get_secret_value().strip() for s in given if s is not None]
+
+
+def configure_logging(level: str, *, secrets: Iterable[str] = ()) -> None:
+    """Log to stderr at `level` with every record redacted (the one logging set-up); `secrets`
+    (the bot token) are masked wherever they appear, whatever their shape."""
+    _secrets.update(secret for secret in secrets if secret)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for handler in logging.getLogger().handlers:
-        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
-            handler.addFilter(RedactingFilter())
+    # The root's handlers see every propagating logger; a logger that keeps its records to
+    # its own handlers gets the filter there too.
+    loggers = [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]
+    for logger in loggers:
+        for handler in getattr(logger, "handlers", ()):
+            if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+                handler.addFilter(RedactingFilter())

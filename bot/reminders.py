@@ -418,12 +418,12 @@ def run(*, dry_run: bool, now: str | None, rate: float | None) -> int:
     from bot.config import Settings
     from bot.knowledge import load_knowledge
     from bot.matching import Matcher
-    from bot.redact import configure_logging
+    from bot.redact import configure_logging, settings_secrets
     from bot.storage import SchemaError, create_db_engine, prepare
 
     os.environ.setdefault("PTB_TIMEDELTA", "true")  # RetryAfter.retry_after as a timedelta
     settings = Settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, secrets=settings_secrets(settings))
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the token
     try:
         moment = parse_now(now).astimezone(UTC) if now else None

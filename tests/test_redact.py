@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
+import os
+import signal
+import sys
 
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
 from bot.redact import RedactingFilter, configure_logging, redact, strip_identifiers
+from tests.conftest import ROOT
+from tests.fakebotapi import FakeBotApi, free_port
 
 
 @pytest.mark.parametrize(
@@ -68,6 +75,58 @@ def test_configured_logging_redacts_through_the_root_handlers(capsys):
     finally:
         root.handlers, root.level = saved
     assert "mail [email]" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("居留證Ａ１２３４５６７８９", "居留證[UI number]"),  # full-width, as some IMEs type
+        ("護照Ｅ１２３４５６７８", "護照[passport number]"),
+        ("Reisepass C01X00T47 ok", "Reisepass [passport number] ok"),  # German
+        ("passeport 12AB34567.", "passeport [passport number]."),  # French
+        ("passport P1234567A", "passport [passport number]"),  # Philippines
+        ("護照Ｃ０１Ｘ００Ｔ４７過期", "護照[passport number]過期"),
+    ],
+)
+def test_full_width_and_other_passport_formats_are_replaced(text, expected):
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["15Apr2027", "2027Apr15", "20270415", "2027-04-15T10:00", "116年4月15日", "160000TWD",
+     "1024KB per file", "ISO27001", "x86_64", "Windows10", "step 12 of 23"],
+)  # fmt: skip
+def test_dates_units_and_words_with_digits_stay(text):
+    assert redact(text) == text
+
+
+def test_the_log_filter_masks_the_token_names_and_identifiers_in_exceptions(capsys):
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    root.handlers = [logging.StreamHandler()]
+    quiet = logging.getLogger("test.redact.own")  # a library logger with a handler of its own
+    quiet.propagate, quiet.handlers = False, [logging.StreamHandler()]
+    try:
+        configure_logging("DEBUG", secrets=["12:short"])
+        root.setLevel(logging.DEBUG)  # basicConfig leaves a root with handlers as it is
+        httpx = logging.getLogger("test.redact.httpx")
+        httpx.debug("HTTP Request: POST http://api/bot123456:AAE-xyz_0123456789abcdefghij/getMe")
+        httpx.debug("sent %s", {"chat": {"first_name": "Zel", "username": "zq"}, "id": 7})
+        httpx.debug('Webhook received data: {"text": "\\u8b49A123456789"}')
+        quiet.debug("token 12:short, %s", "User(first_name='Zel', id=7)")
+        try:
+            raise ValueError("http://api/bot123456:AAE-xyz_0123456789abcdefghij/ C01X00T47")
+        except ValueError:
+            httpx.exception("failed")
+    finally:
+        root.handlers, root.level = saved
+        quiet.propagate, quiet.handlers = True, []
+    logged = capsys.readouterr().err
+    for secret in ("AAE-xyz", "Zel", "zq", "A123456789", "C01X00T47", "12:short"):
+        assert secret not in logged, logged
+    assert "/bot[token]/getMe" in logged and "'first_name': '[name]'" in logged
+    assert "證[UI number]" in logged and "ValueError" in logged
 
 
 def test_strip_identifiers_leaves_the_question():
@@ -179,3 +238,64 @@ def test_strip_identifiers_keeps_the_chinese_question():
         "我的信箱",
         "收不到驗證碼",
     ]
+
+
+# --- the bot's own logs at DEBUG ---------------------------------------------------------------
+
+IDENTIFIERS = ("Ａ１２３４５６７８９", "A123456789", "C01X00T47", "12AB34567", "zq@x.tw")
+PASTED = "我的居留證Ａ１２３４５６７８９，舊的A123456789, passport C01X00T47 or 12AB34567, zq@x.tw"
+
+
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
+async def test_debug_logs_hold_no_token_names_or_identifiers(mode, tmp_path):
+    """`LOG_LEVEL=DEBUG` as a process, polling and webhook: every logger's records (PTB's, httpx's,
+    tornado's) pass the redaction: no token, no names or usernames, no identifiers."""
+    async with FakeBotApi() as fake:
+        port = free_port()
+        environment = {
+            k: v for k, v in os.environ.items() if k not in ("STAFF_IDS", "WEBHOOK_URL")
+        }
+        environment |= {
+            "BOT_TOKEN": fake.token,
+            "TELEGRAM_API_BASE_URL": fake.base_url,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.sqlite3'}",
+            "LOG_LEVEL": "DEBUG",
+        }
+        args = ["main"]
+        if mode == "webhook":
+            url = f"http://127.0.0.1:{port}/telegram-updates"
+            environment |= {"WEBHOOK_URL": url, "WEBHOOK_SECRET": "a-secret_0123"}
+            args = ["webhook", "--port", str(port), "--listen", "127.0.0.1"]
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", *args, cwd=ROOT, env=environment,
+            stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        try:
+            zq = fake.user("Zelphine", last_name="Quorrington", username="zelphine_q")
+            update = fake.message(zq, PASTED)
+            if mode == "polling":
+                assert await fake.wait_until(lambda: fake.long_polling, timeout=20)
+                fake.push(update)
+            else:
+                assert await fake.wait_until(lambda: fake.webhook.url, timeout=20)
+                for _ in range(50):
+                    try:
+                        await fake.post_update(update)
+                        break
+                    except OSError:
+                        await asyncio.sleep(0.1)
+            await fake.wait_for("sendMessage", chat_id=zq["id"], timeout=20)
+            await asyncio.sleep(0.3)  # the logging after the reply
+            process.send_signal(signal.SIGINT)
+            _, stderr = await asyncio.wait_for(process.communicate(), 20)
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+    logged = stderr.decode()
+    assert " DEBUG " in logged  # the level was on
+    secrets = (fake.token, fake.token.split(":")[1], "a-secret_0123")
+    secrets += ("Zelphine", "Quorrington", "zelphine_q")
+    leaked = [s for s in (*secrets, *IDENTIFIERS) if s in logged]
+    escaped = [s for s in IDENTIFIERS if json.dumps(s)[1:-1] in logged]  # as JSON shows them
+    assert (leaked, escaped) == ([], []), logged[-3000:]
