@@ -102,7 +102,17 @@ _ZH_QUESTION_MARKS = re.compile(
 )
 _GREETING_SENTENCE = re.compile(
     r"^\s*(?:hi|hello|hey|dear\s+\w+|good\s+(?:morning|afternoon|evening)|greetings|"
-    r"你好|您好|大家好|哈囉|哈啰|嗨|早安|午安|晚安|hello\s*\w*)\W*$",
+    r"你好|您好|大家好|哈囉|哈啰|嗨|早安|午安|晚安|hello\s*\w*|"
+    r"(?:i\s+)?hope\s+(?:you\s+are|you're|this\s+finds\s+you|all\s+is)\s+(?:well|good|doing\s+well)"
+    r"|(?:i\s+)?hope\s+you(?:'re|\s+are)\s+doing\s+well|sorry\s+to\s+(?:bother|disturb)(?:\s+you)?"
+    r"|打擾了|打扰了|不好意思打擾|不好意思打扰)\W*$",
+    re.I,
+)
+# "I would like to ask how…", "I'm wondering whether…": an English question without a "?".
+_EN_ASKING = re.compile(
+    r"\b(?:i(?:'d|\s+would)\s+like\s+to\s+(?:ask|know|check|confirm)|i\s+want\s+to\s+"
+    r"(?:ask|know)|i(?:'m|\s+am)?\s+wonder(?:ing)?|please\s+(?:tell|advise|let\s+me\s+know|"
+    r"help)|(?:could|can)\s+you\s+(?:tell|advise|help|explain)|how\s+to|what\s+to\s+do)\b",
     re.I,
 )
 _THANKS_SENTENCE = re.compile(
@@ -135,7 +145,9 @@ def is_question(sentence: str) -> bool:
     if CJK_RUN.search(sentence) and _ZH_QUESTION_MARKS.search(sentence):
         return True
     first = sentence.strip().split(maxsplit=1)
-    return bool(first and _EN_QUESTION_WORDS.fullmatch(first[0].strip(",")))
+    if first and _EN_QUESTION_WORDS.fullmatch(first[0].strip(",")):
+        return True
+    return bool(_EN_ASKING.search(sentence))
 
 
 def is_politeness(sentence: str) -> bool:

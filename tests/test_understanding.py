@@ -72,6 +72,11 @@ def test_dates_are_cut_out_of_the_text_to_match() -> None:
         ("Hello! How do I renew? Thanks!", ["How do I renew?"]),
         ("您好，請問地址要怎麼改？謝謝", ["請問地址要怎麼改？"]),
         ("I moved last week. Where do I update my address", ["Where do I update my address"]),
+        (
+            "Hello, I hope you are well. I would like to ask how to renew my card. Thank you!",
+            ["I would like to ask how to renew my card."],
+        ),
+        ("不好意思打擾了。請問延期要怎麼辦？", ["請問延期要怎麼辦？"]),
     ],
 )
 def test_question_sentences_without_greetings_and_thanks(text: str, expected: list[str]) -> None:
