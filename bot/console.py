@@ -20,6 +20,7 @@ from sqlalchemy import Engine as Database
 from bot.dates import taipei_today
 from bot.dialogue import Button, Engine, Event, Reply
 from bot.storage import converse
+from bot.textnorm import strip_controls
 
 # No Telegram user has id 0: the terminal user never collides with a real one.
 CONSOLE_USER_ID = 0
@@ -141,7 +142,7 @@ class Console:
 
     def event_for(self, line: str) -> Event | None:
         """What a typed line means: a button number, a /command, or a message."""
-        text = line.strip()
+        text = strip_controls(line).strip()
         if not text:
             return None
         if text in self.buttons:

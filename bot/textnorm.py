@@ -84,3 +84,15 @@ def detect_lang(text: str, default: Lang = "en") -> Lang:
     if cjk == 0 and latin == 0:
         return default
     return "zh" if cjk * 4 >= latin else "en"
+
+
+# Control characters no one means to send: C0 and C1 but tab and newline, and lone surrogates
+# (JSON can carry them). NUL made PostgreSQL refuse the write and was echoed back in replies.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def strip_controls(text: str) -> str:
+    """`text` as it may enter the bot: control characters removed (a carriage return, alone or
+    before a newline, becomes a newline; tabs and newlines are kept). Every channel applies it
+    to what a user sends, before anything else reads it."""
+    return _CONTROLS.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))

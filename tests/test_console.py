@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from bot.console import COLOURS, PLAIN, Console, to_terminal, wants_colour
-from bot.dialogue import Engine
+from bot.dialogue import Engine, Event
 from bot.storage import create_db_engine, migrate
 from tests.conftest import ROOT
 
@@ -129,6 +129,15 @@ def test_the_router_in_the_terminal_chat(console):
     assert "📘 Step by step: Applying for the Gold Card" in out
     assert "開放申請延期" in out and "2026年12月15日" in out
     assert "👍" in out
+
+
+def test_control_characters_are_stripped_from_what_is_typed(console):
+    """NUL (which PostgreSQL refuses) and other control characters never reach the engine."""
+    assert console.event_for("how do I\x00 renew\x1b my card?\x7f") == Event.message(
+        "how do I renew my card?"
+    )
+    assert console.event_for("/help\x00") == Event.command("help")
+    assert console.event_for("\x00\x01") is None
 
 
 def test_n_and_b_move_through_a_guide_whatever_the_buttons_are_numbered(console):

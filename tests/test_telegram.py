@@ -4,6 +4,7 @@ and database, against the fake Bot API on loopback (polling and webhook)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import signal
@@ -14,13 +15,14 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine as Database
-from sqlmodel import Session
+from sqlmodel import Session, select
+from telegram.error import NetworkError
 from telegram.ext import Application
 
 from bot import links
 from bot.config import Settings
 from bot.dialogue import Button, Document, Engine, Reply, command_menu
-from bot.models import User
+from bot.models import UnansweredQuestion, User
 from bot.telegram.app import (
     MAX_BACKLOG,
     MAX_CONCURRENT_UPDATES,
@@ -33,7 +35,15 @@ from bot.telegram.app import (
 )
 from bot.telegram.sending import send_replies, split_html, utf16_len
 from tests.conftest import ROOT
-from tests.fakebotapi import JSON, Call, FakeBotApi, free_port, parse_html, polling, webhook
+from tests.fakebotapi import (
+    JSON,
+    Call,
+    FakeBotApi,
+    free_port,
+    parse_html,
+    polling,
+    webhook,
+)
 
 STAFF_ID = 4_242_424
 
@@ -363,6 +373,136 @@ async def test_a_users_backlog_is_capped_with_one_slow_down_in_their_language(
     slow_downs = [t for t in texts if "一次" in t and "略過" in t]
     assert len(texts) == len(sent) == MAX_BACKLOG + 1
     assert len(slow_downs) == 1, texts
+
+
+# --- bad input at the edge -----------------------------------------------------------------------
+
+
+async def test_control_characters_never_get_past_the_edge(
+    fake: FakeBotApi, bot: Application, db: Database
+) -> None:
+    """NUL made PostgreSQL refuse the write and was echoed in replies: every text a user sends
+    (message, button data, inline query) loses its control characters first."""
+    ada = fake.user("Ada")
+    await say(fake, fake.command(ada, "start"))
+
+    (answer,) = await say(fake, fake.message(ada, "how do I\x00 renew my\x1b gold card?\x00"))
+    await say(fake, fake.message(ada, "zqxv\x00 wobble\x07 frumpish\x00"))
+    (menu,) = await say(fake, fake.callback_query(ada, "1:m\x00", message=answer.result))
+    fake.push(fake.inline_query(ada, "renew\x00"))
+    inline = await fake.wait_for("answerInlineQuery")
+
+    assert "renew" in text_of(answer).lower()
+    assert not text_of(menu).startswith("This button has expired")
+    assert inline.ok and inline["results"]
+    sent = json.dumps([call.params for call in fake.calls], ensure_ascii=True)
+    assert "\\u0000" not in sent and "\\u001b" not in sent and "\\u0007" not in sent
+    assert "something went wrong" not in sent
+    with Session(db) as session:
+        questions = [q.question for q in session.exec(select(UnansweredQuestion))]
+    assert all("\x00" not in question for question in questions)
+
+
+def _with_attachment(update: JSON, kind: str) -> JSON:
+    """`update`'s text message turned into a photo or document with that text as caption."""
+    message = update["message"]
+    message["caption"] = message.pop("text")
+    if "entities" in message:
+        message["caption_entities"] = message.pop("entities")
+    if kind == "photo":
+        message["photo"] = [{"file_id": "AgADphoto", "file_unique_id": "AQAD", "width": 90,
+                             "height": 90}]  # fmt: skip
+    else:
+        message["document"] = {"file_id": "BQADdoc", "file_unique_id": "AgAD",
+                               "file_name": "passport.pdf"}  # fmt: skip
+    return update
+
+
+@pytest.mark.parametrize("kind", ["photo", "document"])
+async def test_a_caption_that_is_a_question_is_answered(
+    fake: FakeBotApi, bot: Application, knowledge, kind: str
+) -> None:
+    ada = fake.user("Ada")
+    await say(fake, fake.command(ada, "start"))
+
+    (answer,) = await say(
+        fake, _with_attachment(fake.message(ada, "how do I renew my gold card?"), kind)
+    )
+    (prompt,) = await say(fake, _with_attachment(fake.message(ada, ""), kind))
+
+    assert text_of(answer).startswith(knowledge.faq["renewal-how"].title.en)
+    assert "something went wrong" not in text_of(prompt)
+
+
+async def test_a_forged_command_entity_is_read_as_text(fake: FakeBotApi, bot: Application) -> None:
+    """A "/" entity on a message that is not a command raised ValueError in the handler."""
+    ada = fake.user("Ada")
+    await say(fake, fake.command(ada, "start"))
+
+    def forged(text: str, length: int) -> JSON:
+        entity = {"offset": 0, "length": length, "type": "bot_command"}
+        return fake.message(ada, text, entities=[entity])
+
+    (answer,) = await say(fake, forged("how do I renew my gold card?", 3))
+    (bare,) = await say(fake, forged("/", 1))
+    (spaced,) = await say(fake, forged("/ help", 1))
+
+    assert "renew" in text_of(answer).lower()
+    assert not text_of(answer).startswith("I don't know the command")
+    assert all("something went wrong" not in text_of(c) for c in (bare, spaced))
+
+
+async def test_a_polling_error_is_logged_with_the_error(
+    application: Application, caplog: pytest.LogCaptureFixture
+) -> None:
+    """PTB hands a failed getUpdates to the error handler without an update ("failed: None")."""
+    async with application:
+        with caplog.at_level(logging.WARNING, logger="bot.telegram.handlers"):
+            await application.process_error(update=None, error=NetworkError("Bad Gateway"))
+
+    (record,) = [r for r in caplog.records if r.name == "bot.telegram.handlers"]
+    assert "Bad Gateway" in record.getMessage()
+    assert "None" not in record.getMessage()
+
+
+PERSONAL = ["mydata", "deadlines", "reminders", "forget"]
+
+
+@pytest.mark.parametrize("command", PERSONAL)
+async def test_personal_commands_in_a_group_are_answered_only_in_private(
+    fake: FakeBotApi, bot: Application, command: str
+) -> None:
+    ada = fake.user("Ada")
+    group = fake.group()
+    await say(fake, fake.command(ada, "start"))  # known, with a private chat
+    mark = len(fake.calls)
+
+    (pointer,) = await say(fake, fake.command(ada, command, chat=group))
+
+    assert pointer["chat_id"] == group["id"]
+    assert "private chat" in text_of(pointer)
+    (button,) = [b for row in pointer["reply_markup"]["inline_keyboard"] for b in row]
+    assert button["url"] == f"https://t.me/{fake.bot_user['username']}"
+    assert fake.calls_to("sendMessage", chat_id=ada["id"], since=mark) == []
+
+
+async def test_personal_buttons_and_requests_in_a_group_stay_out_of_it(
+    fake: FakeBotApi, bot: Application
+) -> None:
+    mei = fake.user("美玲", language_code="zh-hant")
+    group = fake.group()
+    await say(fake, fake.command(mei, "start"))
+    (pointer,) = await say(fake, fake.command(mei, "mydata", chat=group))
+
+    mark = len(fake.calls)
+    fake.push(fake.callback_query(mei, "1:dl", message=pointer.result))
+    answered = await fake.wait_for("answerCallbackQuery", since=mark)
+    (asked,) = await say(fake, fake.group_message(mei, group, "my deadlines"))
+
+    assert answered.ok and "私訊" in answered["text"]
+    edits = [c for c in fake.calls[mark:] if c.method in SENT and c.get("chat_id") == group["id"]]
+    assert edits == [asked]
+    assert "私訊" in text_of(asked)
 
 
 # --- groups, staff, start-up ---------------------------------------------------------------------

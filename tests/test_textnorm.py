@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.textnorm import detect_lang, normalize, to_traditional
+from bot.textnorm import detect_lang, normalize, strip_controls, to_traditional
 
 
 @pytest.mark.parametrize(
@@ -51,3 +51,9 @@ def test_detect_lang(text, lang):
 
 def test_detect_lang_default_for_no_letters():
     assert detect_lang("🙂", default="zh") == "zh"
+
+
+def test_strip_controls_keeps_text_tabs_newlines_and_emoji():
+    assert strip_controls("a\x00b\r\nc\rd\te\x1b[31mf\x7f\x85g\ud800") == "ab\nc\nd\te[31mfg"
+    family = "金卡 👨\u200d👩\u200d👧 延期\u200b"  # format characters (joiners) stay
+    assert strip_controls(family) == family

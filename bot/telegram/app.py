@@ -143,7 +143,9 @@ def add_handlers(application: Application, *, staff_ids: frozenset[int]) -> None
     application.add_handler(MessageHandler(private & filters.TEXT, handlers.text))
     # In groups only a mention addresses the bot; other talk is not ours to answer.
     application.add_handler(
-        MessageHandler(groups & filters.TEXT & handlers.MentionsMe(), handlers.group_text)
+        MessageHandler(
+            groups & (filters.TEXT | filters.CAPTION) & handlers.MentionsMe(), handlers.group_text
+        )
     )
     application.add_handler(
         MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL, handlers.other_message)

@@ -11,15 +11,18 @@ from contextlib import suppress
 
 from telegram import InlineQueryResultsButton, Message, MessageEntity, Update
 from telegram.constants import ChatType
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 from telegram.ext import ContextTypes, filters
 
-from bot.dialogue import N_, Event, Reply
+from bot import callbacks as cb
+from bot.dates import taipei_today
+from bot.dialogue import N_, Button, Event, Reply
 from bot.i18n import lang_of, translations
 from bot.redact import redact
 from bot.telegram.desk import desk
 from bot.telegram.sending import send_replies
 from bot.telegram.sharing import ASK_THE_BOT, inline_results, query_lang, staff_links_html
+from bot.textnorm import strip_controls
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +31,29 @@ SLOW_DOWN = N_(
     "You sent many messages at once: I'm answering the first ones and skipped the rest. "
     "Please send one question at a time."
 )
+ASK_IN_PRIVATE = N_(
+    "Ask me that in a private chat: what I keep about you is shown only there, never in a group."
+)
+OPEN_PRIVATE_CHAT = N_("💬 Ask me in private")
 INLINE_CACHE_SECONDS = 300  # answers change only with a deployment
 Context = ContextTypes.DEFAULT_TYPE
+# What answers with one user's data: in a group it would show it to everyone.
+PERSONAL_COMMANDS = frozenset({"mydata", "deadlines", "reminders", "forget"})
+PERSONAL_BUTTONS = (
+    cb.MyDeadlines,
+    cb.SaveDeadline,
+    cb.SavedCalendarFile,
+    cb.DeleteDeadline,
+    cb.RemindMe,
+    cb.ReminderList,
+    cb.CancelReminder,
+    cb.CancelAllReminders,
+    cb.StopReminders,
+    cb.ForgetAsk,
+    cb.Forget,
+)
+# A command as Telegram makes them: /name, /name@bot, then the argument.
+COMMAND = re.compile(r"/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]+))?(?:\s+(.*))?", re.DOTALL)
 
 
 class MentionsMe(filters.MessageFilter):
@@ -37,7 +61,10 @@ class MentionsMe(filters.MessageFilter):
 
     def filter(self, message: Message) -> bool:
         me = f"@{message.get_bot().username}".lower()
-        mentions = message.parse_entities([MessageEntity.MENTION]).values()
+        if message.text is not None:
+            mentions = message.parse_entities([MessageEntity.MENTION]).values()
+        else:  # a photo or file, captioned
+            mentions = message.parse_caption_entities([MessageEntity.MENTION]).values()
         return any(mention.lower() == me for mention in mentions)
 
 
@@ -46,41 +73,74 @@ class MentionsMe(filters.MessageFilter):
 
 async def start(update: Update, context: Context) -> None:
     """/start, with a deep-link payload when the user came through one."""
-    payload = context.args[0] if context.args else ""
+    payload = strip_controls(context.args[0]) if context.args else ""
     await _converse(update, context, Event.start(payload, language=_language(update)))
 
 
 async def command(update: Update, context: Context) -> None:
     """Any other command, for the engine (which answers unknown ones); not another bot's."""
-    head, *rest = update.effective_message.text.removeprefix("/").split(maxsplit=1)
-    name, _, addressee = head.partition("@")
+    found = COMMAND.fullmatch(_said(update))
+    if found is None:  # a "/" entity on what is no command (clients never make one): text
+        if _private(update):
+            await text(update, context)
+        return
+    name, addressee, arg = found.groups()
     if addressee and addressee.lower() != context.bot.username.lower():
         return
-    arg = rest[0].strip() if rest else ""
-    await _converse(update, context, Event.command(name, arg, language=_language(update)))
+    if name.lower() in PERSONAL_COMMANDS and not _private(update):
+        await _ask_in_private(update, context)
+        return
+    event = Event.command(name, (arg or "").strip(), language=_language(update))
+    await _converse(update, context, event)
 
 
 async def text(update: Update, context: Context) -> None:
     """A typed message in a private chat: a question, a date the bot asked for, small talk."""
-    event = Event.message(update.effective_message.text, language=_language(update))
-    await _converse(update, context, event)
+    await _converse(update, context, Event.message(_said(update), language=_language(update)))
 
 
 async def group_text(update: Update, context: Context) -> None:
-    """A group message that mentions the bot: the rest of it is the question."""
+    """A group message (or caption) that mentions the bot: the rest of it is the question."""
     mention = re.compile(rf"@{re.escape(context.bot.username)}\b", re.IGNORECASE)
-    question = mention.sub(" ", update.effective_message.text).strip()
+    question = mention.sub(" ", _said(update)).strip()
+    if _asks_for_personal_data(context, question):  # "my deadlines" runs /deadlines
+        await _ask_in_private(update, context)
+        return
     await _converse(update, context, Event.message(question, language=_language(update)))
 
 
 async def other_message(update: Update, context: Context) -> None:
-    """A photo, sticker or file in a private chat: the engine asks for a typed question."""
-    await _converse(update, context, Event.message("", language=_language(update)))
+    """A photo, sticker or file in a private chat: its caption is the question (without one
+    the engine asks for a typed question)."""
+    await _converse(update, context, Event.message(_said(update), language=_language(update)))
 
 
 async def _converse(update: Update, context: Context, event: Event) -> None:
     replies = await desk(context).converse(update.effective_user.id, event)
     await send_replies(context.bot, update.effective_chat.id, replies)
+
+
+async def _ask_in_private(update: Update, context: Context) -> None:
+    """In a group, point to the private chat (never answer one user's data there)."""
+    tr = translations(lang_of(_language(update)))
+    url = f"https://t.me/{context.bot.username}"
+    reply = Reply(tr.gettext(ASK_IN_PRIVATE), ((Button(tr.gettext(OPEN_PRIVATE_CHAT), url=url),),))
+    await send_replies(context.bot, update.effective_chat.id, [reply])
+
+
+def _asks_for_personal_data(context: Context, question: str) -> bool:
+    route = desk(context).engine.router.route(question, today=taipei_today())
+    return route.kind == "command" and route.command in PERSONAL_COMMANDS
+
+
+def _said(update: Update) -> str:
+    """The message's text or caption, as it may enter the bot (no control characters)."""
+    message = update.effective_message
+    return strip_controls(message.text or message.caption or "") if message else ""
+
+
+def _private(update: Update) -> bool:
+    return update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE
 
 
 # --- buttons, inline mode, staff -------------------------------------------------------------
@@ -89,9 +149,16 @@ async def _converse(update: Update, context: Context, event: Event) -> None:
 async def button(update: Update, context: Context) -> None:
     """A button press: answered at once (the spinner stops), then navigation edits in place."""
     query = update.callback_query
+    data = strip_controls(query.data or "")
+    in_group = query.message is not None and query.message.chat.type != ChatType.PRIVATE
+    if in_group and isinstance(cb.decode(data), PERSONAL_BUTTONS):
+        ask = translations(lang_of(_language(update))).gettext(ASK_IN_PRIVATE)
+        with suppress(BadRequest):
+            await query.answer(ask, show_alert=True)
+        return
     with suppress(BadRequest):  # too old to answer (a backlog after a restart): act on it still
         await query.answer()
-    event = Event.button(query.data or "", language=_language(update))
+    event = Event.button(data, language=_language(update))
     replies = await desk(context).converse(query.from_user.id, event)
     chat_id = query.message.chat.id if query.message else query.from_user.id
     await send_replies(context.bot, chat_id, replies, pressed=query.message)
@@ -100,9 +167,10 @@ async def button(update: Update, context: Context) -> None:
 async def inline_query(update: Update, context: Context) -> None:
     """`@bot words` in any chat: the best answers as shareable messages."""
     query = update.inline_query
-    lang = query_lang(query.query, lang_of(query.from_user.language_code))
+    words = strip_controls(query.query)
+    lang = query_lang(words, lang_of(query.from_user.language_code))
     results = inline_results(
-        desk(context).engine, query.query, lang=lang, bot_username=context.bot.username
+        desk(context).engine, words, lang=lang, bot_username=context.bot.username
     )
     start_here = InlineQueryResultsButton(
         text=translations(lang).gettext(ASK_THE_BOT), start_parameter="inline"
@@ -119,7 +187,7 @@ async def staff_link(update: Update, context: Context) -> None:
     html = staff_links_html(
         engine.knowledge,
         engine.matcher,
-        " ".join(context.args or ()),
+        strip_controls(" ".join(context.args or ())),
         lang=lang_of(_language(update)),
         bot_username=context.bot.username,
     )
@@ -142,7 +210,15 @@ async def slow_down(update: Update) -> None:
 async def error(update: object, context: Context) -> None:
     """Log the failed update (redacted); mark a user who blocked the bot inactive, tell anyone
     else something went wrong."""
-    chat = update.effective_chat if isinstance(update, Update) else None
+    if not isinstance(update, Update):  # PTB's polling (update None) or a background task
+        error = context.error
+        if isinstance(error, NetworkError):  # the network or Telegram hiccuped: PTB retries
+            log.warning("polling failed: %s: %s", type(error).__name__, error)
+        else:
+            log.error("failed outside an update: %s: %s", type(error).__name__, error,
+                      exc_info=error)  # fmt: skip
+        return
+    chat = update.effective_chat
     if isinstance(context.error, Forbidden) and chat and chat.type == ChatType.PRIVATE:
         log.info("user %s blocked the bot; marked inactive", chat.id)
         await desk(context).deactivate(chat.id)
@@ -170,7 +246,7 @@ def describe(update: object) -> str:
     else:
         said = ""
     where = f"update {update.update_id} ({kind}) from user {user} in chat {chat}"
-    return f"{where}: {redact(said)[:300]!r}"
+    return f"{where}: {redact(strip_controls(said))[:300]!r}"
 
 
 def _language(update: object) -> str | None:
