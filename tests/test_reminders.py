@@ -874,6 +874,40 @@ def test_dry_run_lines_name_the_sending_time_in_taipei(db):
     assert "at 2027-02-28 10:00" in line and summary.endswith("1 to send, 0 to skip, nothing sent")
 
 
+@pytest.mark.parametrize(("failures", "status"), [(1, 0), (2, 1)])
+async def test_remind_exits_non_zero_only_when_the_database_left_work_undone(
+    sqlite_file, fake, monkeypatch, capsys, failures, status
+):
+    """A claim whose connection fails is retried once: one failure, the run ends as usual; two,
+    the run stops, says so and exits 1 (the next run sends what is left)."""
+    from sqlalchemy.exc import OperationalError
+
+    from bot import storage
+
+    fake.user(id=101)
+    seed(sqlite_file, [101])
+    monkeypatch.setenv("BOT_TOKEN", fake.token)
+    monkeypatch.setenv("TELEGRAM_API_BASE_URL", fake.base_url)
+    monkeypatch.setattr("bot.reminders.DB_RETRY_PAUSE", 0.01)
+    claim, calls = storage.claim_due_reminders, []
+
+    def flaky(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        if len(calls) <= failures:
+            raise OperationalError("claim", {}, Exception("server closed the connection"))
+        return claim(*args, **kwargs)
+
+    monkeypatch.setattr(storage, "claim_due_reminders", flaky)
+    argv = ["remind", "--now", "2027-04-29T10:00"]  # a month before the last day to submit
+    assert await asyncio.to_thread(main, argv) == status
+    expected = {
+        0: "reminders: 1 sent, 1 skipped, 0 failed",  # the window's opening has passed
+        1: "reminders: 0 sent, 0 skipped, 0 failed, stopped by a database error (a later run "
+        "sends what is left)",
+    }[status]
+    assert capsys.readouterr().out.strip() == expected
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
@@ -905,7 +939,15 @@ async def test_forbidden_in_the_adapter_cancels_the_users_reminders(shared_db, e
         deadline = time.monotonic() + 5
         while reminder_rows(shared_db, status=SCHEDULED) and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
-    assert {r.status for r in reminder_rows(shared_db)} == {"cancelled"}
+        assert {r.status for r in reminder_rows(shared_db)} == {"cancelled"}
+        with Session(shared_db) as session:
+            assert session.get(User, ada["id"]).active is False  # type: ignore[union-attr]
+        assert await send(shared_db, engine, fake) == Summary()  # nothing left to send
+
+        fake.clear_faults()  # unblocked, and writes again: active, nothing rescheduled
+        mark = len(fake.calls)
+        fake.push(fake.message(ada, "hello again"))
+        await fake.wait_for("sendMessage", since=mark, where=lambda c: c.ok)
     with Session(shared_db) as session:
-        assert session.get(User, ada["id"]).active is False  # type: ignore[union-attr]
-    assert await send(shared_db, engine, fake) == Summary()  # nothing left to send
+        assert session.get(User, ada["id"]).active is True  # type: ignore[union-attr]
+    assert {r.status for r in reminder_rows(shared_db)} == {"cancelled"}
