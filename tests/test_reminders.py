@@ -739,13 +739,22 @@ def postgres(db: Database, monkeypatch: pytest.MonkeyPatch) -> Database:
     return db
 
 
-async def test_a_connection_killed_during_the_claim_is_retried(postgres, engine, fake, caplog):
+@pytest.mark.parametrize(
+    "statement",
+    ["WITH candidates", "SELECT users.active", "UPDATE reminders SET lease_until"],
+    ids=["claim", "check before sending", "lease renewal"],
+)
+async def test_a_connection_killed_under_the_sender_is_retried_once(
+    postgres, engine, fake, caplog, statement
+):
     users = [101, 102, 103]
     for user_id in users:
         fake.user(id=user_id)
     seed(postgres, users)
-    with connection_killed(postgres, "WITH candidates") as hits:
-        summary = await send(postgres, engine, fake)
+    with connection_killed(postgres, statement) as hits:
+        # A lease of 0 s renews before every send: the renewal is hit too.
+        lease = {"lease": timedelta(0)} if "lease_until" in statement else {}
+        summary = await send(postgres, engine, fake, **lease)
     assert len(hits) == 1
     assert (summary, summary.line()) == (Summary(sent=3), "reminders: 3 sent, 0 skipped, 0 failed")
     assert sent_to(fake) == users
