@@ -304,7 +304,7 @@ class ReminderSender:
             self.summary.unrecorded += 1  # still "sending": the next run repeats this one
             raise
         if not recorded:
-            log.warning("reminder %s was sent after its claim was lost", item.id)
+            log.warning("reminder %s was sent, then found deleted or taken over", item.id)
 
     def _db(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """`call` (a storage function), once more after a pause if its connection failed (a
