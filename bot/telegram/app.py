@@ -31,7 +31,7 @@ from telegram.ext import (
 from bot.config import Settings
 from bot.dialogue import Engine, command_menu
 from bot.i18n import render
-from bot.telegram import handlers
+from bot.telegram import handlers, webhook
 from bot.telegram.desk import DESK_KEY, Desk
 from bot.telegram.sending import rate_limiter
 from bot.textnorm import Lang
@@ -94,6 +94,7 @@ def build_application(
         SetupError: BOT_TOKEN is missing or malformed.
     """
     token = bot_token(settings)
+    webhook.install()  # the webhook server reads no body before the secret (if run as one)
     if db is None:
         from bot.storage import create_db_engine, prepare
 
