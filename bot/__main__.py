@@ -109,9 +109,9 @@ def _cmd_deadlines(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
     from pathlib import Path
 
-    from bot.dates import DateInputError, parse_date, taipei_today
+    from bot.dates import DateInputError, parse_date, read_date, taipei_today
     from bot.deadline_output import deadlines_ics, summary_text
-    from bot.deadlines import Profile, compute
+    from bot.deadlines import KINDS, Profile, compute
 
     dates = {o: getattr(args, o.replace("-", "_")) for o in _DEADLINE_DATES}
     given = {option: text for option, text in dates.items() if text is not None}
@@ -124,38 +124,84 @@ def _cmd_deadlines(args: argparse.Namespace) -> int:
         today = taipei_today()
         today = parse_date(args.today, today=today) if args.today is not None else today
         ((option, text),) = given.items()
-        day = parse_date(text, today=today)
+        reading = read_date(text, today=today)
     except DateInputError as exc:
         print(f"--{option}: {exc.message(args.lang)}", file=sys.stderr)
         return EXIT_USAGE
-    profile = Profile(args.profile) if args.kind == "processing" else None
-    result = compute(args.kind, day, today=today, profile=profile)
+    profile = Profile(args.profile) if args.profile and KINDS[args.kind].profiles else None
+    result = compute(args.kind, reading.value, today=today, profile=profile)
     if args.ics:
         calendar = deadlines_ics([result], args.lang, generated_at=datetime.now(UTC))
-        Path(args.ics).write_bytes(calendar)
+        try:
+            Path(args.ics).write_bytes(calendar)
+        except OSError as exc:
+            print(f"--ics: cannot write {args.ics}: {exc.strerror or exc}", file=sys.stderr)
+            return 1
     if args.json:
-        print(json.dumps(result.as_json(), ensure_ascii=False))
+        out = json.dumps(result.as_json(), ensure_ascii=False)
     else:
-        print(summary_text(result, args.lang, today=today))
+        out = summary_text(
+            result, args.lang, today=today, roc_year=reading.roc_year, given_as=option
+        )
+    try:
+        print(out, flush=True)
+    except BrokenPipeError:  # `… | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 
 def _deadlines_usage_problem(kind: str, options: list[str], profile: str | None) -> str | None:
     """What is wrong with a `deadlines` command line, in one line; None if nothing."""
-    from bot.deadlines import KINDS, Profile
+    from bot.deadlines import KINDS
 
     if kind not in KINDS:
         return f"unknown kind {kind!r}; kinds: {', '.join(KINDS)}"
     wanted = KINDS[kind].given
-    accepted = (wanted, "submitted") if kind == "processing" else (wanted,)
+    accepted = (wanted, *(option for option, _ in KINDS[kind].also_given))
     if len(options) != 1 or options[0] not in accepted:
         typed = f", not {' '.join('--' + o for o in options)}" if options else ""
         return f"{kind} needs --{wanted} DATE ({KINDS[kind].given_label['en']}){typed}"
-    profiles = [p.value for p in Profile]
+    profiles = [p.value for p in KINDS[kind].profiles]
     if kind == "processing" and profile not in profiles:
         typed = f", not {profile!r}" if profile else ""
         return f"processing needs --profile {'|'.join(profiles)}{typed}"
+    if profile is not None and profile not in profiles:
+        if not profiles:
+            return f"{kind} takes no --profile, not {profile!r}"
+        return f"{kind} takes --profile {'|'.join(profiles)} only, not {profile!r}"
     return None
+
+
+def _date_option_help(option: str) -> str:
+    """`--expiry`'s help: the kinds that count from it, and what the date is for each."""
+    from bot.deadlines import KINDS
+
+    uses = [
+        f"{kind.name}: {kind.given_as(option)['en']}"
+        for kind in KINDS.values()
+        if option == kind.given or option in dict(kind.also_given)
+    ]
+    return "; ".join(uses)
+
+
+def _deadlines_epilog() -> str:
+    """Which date each kind counts from (and who applies, where it matters), for --help."""
+    from bot.deadlines import KINDS
+
+    lines = ["each kind needs one date (any common form; ROC years such as 116/06/30 too):"]
+    for kind in KINDS.values():
+        needs = " or ".join(
+            [f"--{kind.given} DATE ({kind.given_label['en']})"]
+            + [f"--{option} DATE" for option, _ in kind.also_given]
+        )
+        lines.append(f"  {kind.name} {needs}")
+    lines.append("--profile (who applies):")
+    lines.append("  processing: " + ", ".join(p.value for p in KINDS["processing"].profiles)
+                 + " (required)")  # fmt: skip
+    lines.append("  renewal: " + ", ".join(p.value for p in KINDS["renewal"].profiles)
+                 + " (optional: Hong Kong / Macau residents, who should apply as soon as the"
+                 " window opens)")  # fmt: skip
+    return "\n".join(lines)
 
 
 def _cmd_main(args: argparse.Namespace) -> int:
@@ -333,13 +379,16 @@ def build_parser() -> argparse.ArgumentParser:
     guide.add_argument("--step", metavar="N", help="print only step N")
     guide.add_argument("--json", action="store_true", help="the guide as one JSON object")
     deadlines = add("deadlines", _cmd_deadlines)
+    deadlines.epilog = _deadlines_epilog()
+    deadlines.formatter_class = argparse.RawDescriptionHelpFormatter
     deadlines.add_argument("kind", metavar="KIND", help="renewal, supplement, pickup, address, "
                            "domestic-stay, passport, password or processing")  # fmt: skip
     for option in _DEADLINE_DATES:
-        deadlines.add_argument(f"--{option}", metavar="DATE", help="any common date form")
+        deadlines.add_argument(f"--{option}", metavar="DATE", help=_date_option_help(option))
     deadlines.add_argument("--today", metavar="DATE", help="default: today in Asia/Taipei")
-    deadlines.add_argument("--profile", help="processing: abroad, domestic, hk-macau, renewal, "
-                           "renewal-hk-macau")  # fmt: skip
+    deadlines.add_argument("--profile", help="who applies: processing (required): abroad, "
+                           "domestic, hk-macau, renewal, renewal-hk-macau; renewal (optional): "
+                           "hk-macau")  # fmt: skip
     deadlines.add_argument("--lang", choices=("en", "zh"), default="en")
     deadlines.add_argument("--json", action="store_true", help="the dates as one JSON object")
     deadlines.add_argument("--ics", metavar="FILE", help="also write an iCalendar file")

@@ -389,9 +389,11 @@ def format_relative_day(day: date, lang: str, *, today: date) -> str:
     )
 
 
-def format_date_and_distance(day: date, lang: str, *, today: date) -> str:
-    """`Saturday, 29 May 2027 (in 12 days)` / `2027年5月29日 星期六（12 天後）`."""
-    full, relative = format_full_date(day, lang), format_relative_day(day, lang, today=today)
+def format_date_and_distance(day: date, lang: str, *, today: date, roc_year: bool = False) -> str:
+    """`Saturday, 29 May 2027 (in 12 days)` / `2027年5月29日 星期六（12 天後）` (with the ROC year
+    after the date when `roc_year`)."""
+    full = format_full_date(day, lang, roc_year=roc_year)
+    relative = format_relative_day(day, lang, today=today)
     return f"{full} ({relative})" if babel_locale(lang) == "en" else f"{full}（{relative}）"
 
 

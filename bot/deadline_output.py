@@ -17,6 +17,7 @@ from bot.deadlines import (
     Deadlines,
     Duration,
     ProcessingEstimate,
+    Profile,
     RenewalStatus,
     RenewalWindow,
 )
@@ -32,58 +33,113 @@ _ICS_LANGUAGE = {"zh": "zh-Hant-TW", "en": "en"}
 # --- Text ------------------------------------------------------------------------------------
 
 
-def summary_text(result: Deadlines, lang: Lang, *, today: date) -> str:
-    """A few lines for the terminal or a chat message: every date in full, with how far off it is.
+def summary_text(
+    result: Deadlines,
+    lang: Lang,
+    *,
+    today: date,
+    roc_year: bool = False,
+    given_as: str | None = None,
+) -> str:
+    """A few lines for the terminal or a chat message: every date in full, with how far off it is;
+    a deadline already passed says so plainly, with what follows.
 
     Args:
         result: computed deadlines of any kind.
         lang: 'zh' or 'en'.
         today: the day distances are counted from (Asia/Taipei).
+        roc_year: the date was given with a Republic of China year: show those years too.
+        given_as: the option the input date came as (processing: `submitted`); default the kind's.
     """
     kind, colon = KINDS[result.kind], _colon(lang)
-    given = format_date_and_distance(result.given, lang, today=today)
-    given_label = kind.given_label[lang]
-    lines = [kind.title[lang], f"{given_label[:1].upper()}{given_label[1:]}{colon}{given}"]
+
+    def when(day: date) -> str:
+        return format_date_and_distance(day, lang, today=today, roc_year=roc_year)
+
+    given_label = kind.given_as(given_as or kind.given)[lang]
+    lines = [kind.title[lang], f"{given_label[:1].upper()}{given_label[1:]}{colon}"
+             f"{when(result.given)}"]  # fmt: skip
     for key, day in result.dates():
         if key == "expires_on":
             continue  # the card expiry is the input line already
         label = kind.output(key)
-        lines.append(
-            f"• {label.label[lang]}{colon}{format_date_and_distance(day, lang, today=today)}"
-        )
+        if label.deadline and day < today:
+            full = format_full_date(day, lang, roc_year=roc_year)
+            lines.append(f"• {label.label[lang]}{colon}{full}{_PASSED[lang]}")
+            lines.append(f"  {(label.passed or label.about)[lang]}")
+            continue
+        lines.append(f"• {label.label[lang]}{colon}{when(day)}")
         lines.append(f"  {label.about[lang]}")
     if isinstance(result, RenewalWindow):
-        lines.append(_renewal_status_line(result, lang))
+        lines.append(_renewal_status_line(result, lang, roc_year=roc_year))
     if isinstance(result, ProcessingEstimate):
         lines.extend(_stage_lines(result, lang))
     lines.append(f"{'來源' if lang == 'zh' else 'Source'}{colon}{cite_all(kind.sources, lang)}")
     return "\n".join(lines)
 
 
+_PASSED: dict[Lang, str] = {"en": " — this deadline has passed.", "zh": "——這個期限已經過了。"}
+
+# The help desk, as the contact-help-desk answer gives it (a test keeps the two the same).
+HELP_DESK = {
+    "en": "Taiwan Gold Card Office: phone +886-2-7733-7660, email help@taiwangoldcard.tw,"
+    " https://goldcard.nat.gov.tw/zh/help-desk/",
+    "zh": "台灣就業金卡辦公室：電話 +886-2-7733-7660，電子郵件 help@taiwangoldcard.tw，"
+    "https://goldcard.nat.gov.tw/zh/help-desk/",
+}
+# Tutorial 002: locked from 1 month before expiry, no extension after; an expired card applies
+# again (「重新申請」) through 就業金卡申請或重新申請 — the apply guide's flow.
+_APPLY_AGAIN = {
+    "en": "apply again through Online Application (線上申辦) > Gold Card application or"
+    " re-application (就業金卡申請或重新申請); the apply guide shows each step."
+    " Questions: {desk}.",
+    "zh": "請於「線上申辦」>「就業金卡申請或重新申請」重新申請，申請指南有每一步的說明。"
+    "如有疑問：{desk}。",
+}
 _RENEWAL_STATUS_TEXT: dict[Lang, dict[RenewalStatus, str]] = {
     "en": {
         RenewalStatus.TOO_EARLY: "Status today: too early; renewal opens on {opens}.",
         RenewalStatus.OPEN: "Status today: open; submit by {last}.",
         RenewalStatus.LOCKED: (
-            "Status today: locked; too late to renew online (the card expires {expires})."
+            "Status today: locked. Once locked, a renewal can no longer be submitted and the card"
+            " cannot be extended. After it expires on {expires}, " + _APPLY_AGAIN["en"]
         ),
-        RenewalStatus.EXPIRED: "Status today: expired; the card cannot be renewed, apply again.",
+        RenewalStatus.EXPIRED: (
+            "Status today: expired; the card cannot be extended, so " + _APPLY_AGAIN["en"]
+        ),
     },
     "zh": {
         RenewalStatus.TOO_EARLY: "今天的狀態：尚未開放，{opens}起可申請延期。",
         RenewalStatus.OPEN: "今天的狀態：可以申請延期，最晚請於{last}提交。",
-        RenewalStatus.LOCKED: "今天的狀態：系統已鎖定，無法再線上申請延期；金卡於{expires}到期。",
-        RenewalStatus.EXPIRED: "今天的狀態：金卡已到期，無法延期，請重新申請。",
+        RenewalStatus.LOCKED: (
+            "今天的狀態：系統已鎖定，無法再提交延期申請；鎖定後就無法再延期。金卡於{expires}到期後，"
+            + _APPLY_AGAIN["zh"]
+        ),
+        RenewalStatus.EXPIRED: "今天的狀態：金卡已到期，無法延期。" + _APPLY_AGAIN["zh"],
     },
+}
+# Tutorial 002: Hong Kong and Macau cases cannot be expedited; the review takes 1–2 months at
+# least, so they apply as soon as the window opens.
+_HK_MACAU_TEXT: dict[Lang, str] = {
+    "en": "Hong Kong or Macau resident: apply as soon as the window opens ({opens}). Hong Kong and"
+    " Macau cases cannot be expedited, and the review takes at least 1–2 months.",
+    "zh": "港澳人士：請在開放申請後盡快申請（{opens}起）。港澳申請案無法加速審核，整個過程至少需要"
+    "1–2個月。",
 }
 
 
-def _renewal_status_line(window: RenewalWindow, lang: Lang) -> str:
-    return _RENEWAL_STATUS_TEXT[lang][window.status].format(
-        opens=format_full_date(window.window_opens, lang),
-        last=format_full_date(window.last_day_to_submit, lang),
-        expires=format_full_date(window.expires_on, lang),
-    )
+def _renewal_status_line(window: RenewalWindow, lang: Lang, *, roc_year: bool = False) -> str:
+    dates = {
+        "opens": format_full_date(window.window_opens, lang, roc_year=roc_year),
+        "last": format_full_date(window.last_day_to_submit, lang, roc_year=roc_year),
+        "expires": format_full_date(window.expires_on, lang, roc_year=roc_year),
+        "desk": HELP_DESK[lang],
+    }
+    line = _RENEWAL_STATUS_TEXT[lang][window.status].format(**dates)
+    early = window.status in (RenewalStatus.TOO_EARLY, RenewalStatus.OPEN)
+    if window.profile is Profile.HK_MACAU and early:
+        line += "\n" + _HK_MACAU_TEXT[lang].format(**dates)
+    return line
 
 
 def _stage_lines(estimate: ProcessingEstimate, lang: Lang) -> list[str]:

@@ -22,6 +22,14 @@ def add_months(day: date, months: int) -> date:
     return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
 
 
+def months_before_strict(day: date, months: int) -> date:
+    """The first day from which `day` is at most `months` calendar months away: the same day of
+    the month `months` earlier, or, when that month has no such day, the 1st of the month after
+    it (2027-06-30 - 4 months = 2027-03-01, never the clamped 2027-02-28)."""
+    clamped = add_months(day, -months)
+    return clamped if clamped.day == day.day else clamped + timedelta(days=1)
+
+
 class Deadlines(Protocol):
     """What every kind's result offers: its input date, its output dates, its JSON object."""
 
@@ -84,20 +92,30 @@ class RenewalWindow(_DatedResult):
     locks_on: date
     last_day_to_submit: date
     status: RenewalStatus
+    profile: Profile | None = None  # Profile.HK_MACAU: a Hong Kong or Macau resident renews
 
     def as_json(self) -> dict[str, Any]:
         return super().as_json() | {"status": self.status.value}
 
 
-def renewal_window(expires_on: date, *, today: date) -> RenewalWindow:
-    """Renewal opens 4 months before expiry; the platform locks it from 1 month before expiry."""
-    opens, locks = add_months(expires_on, -4), add_months(expires_on, -1)
+def renewal_window(
+    expires_on: date, *, today: date, profile: Profile | None = None
+) -> RenewalWindow:
+    """Renewal opens 4 months before expiry; the platform locks it from 1 month before expiry.
+
+    Month ends read on the safe side each way: the window opens on the same day of the month 4
+    months earlier, or on the 1st of the next month when that month is too short (never earlier
+    than a strict reading allows); the lock comes on the same day 1 month earlier, or on that
+    month's last day (never later). The last day to submit is the day before the lock.
+    """
+    opens, locks = months_before_strict(expires_on, 4), add_months(expires_on, -1)
     return RenewalWindow(
         expires_on=expires_on,
         window_opens=opens,
         locks_on=locks,
         last_day_to_submit=locks - timedelta(days=1),
         status=renewal_status(expires_on, today=today),
+        profile=profile,
     )
 
 
@@ -107,7 +125,7 @@ def renewal_status(expires_on: date, *, today: date) -> RenewalStatus:
         return RenewalStatus.EXPIRED
     if today >= add_months(expires_on, -1):
         return RenewalStatus.LOCKED
-    if today >= add_months(expires_on, -4):
+    if today >= months_before_strict(expires_on, 4):
         return RenewalStatus.OPEN
     return RenewalStatus.TOO_EARLY
 
@@ -298,6 +316,11 @@ PROFILE_STAGES: dict[Profile, tuple[Stage, ...]] = {
     Profile.RENEWAL_HK_MACAU: (WDA_REVIEW, NIA_FINAL_REVIEW_HK_MACAU, IC_CARD),
 }
 
+# Who renews, where the chat offers the choice (renewal's `profiles`).
+RENEWAL_PROFILE_NAMES: dict[Profile, Text] = {
+    Profile.HK_MACAU: Text(en="Hong Kong / Macau resident", zh="港澳居民"),
+}
+
 PROFILE_NAMES: dict[Profile, Text] = {
     Profile.ABROAD: Text(zh="境外首次申請", en="first application from abroad"),
     Profile.DOMESTIC: Text(zh="境內首次申請", en="first application from inside Taiwan"),
@@ -355,11 +378,17 @@ def processing_estimate(paid_on: date, profile: Profile) -> ProcessingEstimate:
 
 @dataclass(frozen=True)
 class DateLabel:
-    """One output date explained: a short label and a one-line description, in both languages."""
+    """One output date explained: a short label and a one-line description, in both languages.
+
+    A `deadline` that has passed is shown as passed, with `passed` (what follows) instead of
+    `about` when it says more; an opening, a stay or an estimate is just a date.
+    """
 
     key: str
     label: Text
     about: Text
+    deadline: bool = True
+    passed: Text | None = None
 
 
 @dataclass(frozen=True)
@@ -372,13 +401,32 @@ class DeadlineKind:
     given_label: Text
     outputs: tuple[DateLabel, ...]
     sources: tuple[Source, ...]
+    also_given: tuple[tuple[str, Text], ...] = ()  # other inputs it counts from, as CLI options
+    profiles: tuple[Profile, ...] = ()  # who applies, where it matters
 
     def output(self, key: str) -> DateLabel:
         return next(label for label in self.outputs if label.key == key)
 
+    def given_as(self, option: str) -> Text:
+        """What the input date is when it came as `option` (`given` or one of `also_given`)."""
+        return self.given_label if option == self.given else dict(self.also_given)[option]
 
-def _label(key: str, en: str, zh: str, about_en: str, about_zh: str) -> DateLabel:
-    return DateLabel(key, Text(en=en, zh=zh), Text(en=about_en, zh=about_zh))
+
+def _label(
+    key: str,
+    en: str,
+    zh: str,
+    about_en: str,
+    about_zh: str,
+    *,
+    deadline: bool = True,
+    passed: tuple[str, str] | None = None,
+) -> DateLabel:
+    after = Text(en=passed[0], zh=passed[1]) if passed else None
+    return DateLabel(key, Text(en=en, zh=zh), Text(en=about_en, zh=about_zh), deadline, after)
+
+
+_CONTACT_OFFICE = ("contact the Taiwan Gold Card Office", "請洽台灣就業金卡辦公室")
 
 
 KINDS: dict[str, DeadlineKind] = {
@@ -392,18 +440,27 @@ KINDS: dict[str, DeadlineKind] = {
             (
                 _label(
                     "window_opens", "Renewal opens", "開放申請延期",
-                    "From 4 months before the card expires you can apply to renew online.",
-                    "金卡到期前4個月起可線上申請延期。",
+                    "From 4 months before the card expires you can apply to renew online (the"
+                    " same day of the month; when that month has no such day, from the 1st of"
+                    " the next month).",
+                    "金卡到期前4個月起可線上申請延期（以同一日計；該月沒有這一天時，自下個月1日起）。",
+                    deadline=False,
                 ),
                 _label(
                     "locks_on", "Online renewal locks", "系統鎖定延期申請",
-                    "From 1 month before expiry the platform locks renewal applications.",
-                    "到期前1個月系統自動鎖定，無法再提交延期申請。",
+                    "From 1 month before expiry the platform locks renewal applications (the"
+                    " same day of the month; when that month has no such day, its last day).",
+                    "到期前1個月系統自動鎖定，無法再提交延期申請（以同一日計；該月沒有這一天時，"
+                    "以該月最後一天計）。",
+                    deadline=False,
                 ),
                 _label(
                     "last_day_to_submit", "Last day to submit the renewal", "延期申請最後提交日",
-                    "Submit your renewal by this day at the latest.",
-                    "最晚請於這一天完成延期申請的提交。",
+                    "Submit your renewal by this day at the latest. It is the day before the"
+                    " lock.",
+                    "最晚請於這一天完成延期申請的提交。這一天是系統鎖定的前一天。",
+                    passed=("Once locked, the card cannot be extended: see today's status below.",
+                            "鎖定後就無法再延期，請看下方今天的狀態。"),
                 ),
                 _label(
                     "expires_on", "Card expires", "金卡到期",
@@ -412,6 +469,7 @@ KINDS: dict[str, DeadlineKind] = {
                 ),
             ),
             (Source(tutorial="002"), Source(tutorial="001", steps=(3,))),
+            profiles=(Profile.HK_MACAU,),  # tutorial 002: apply as soon as the window opens
         ),
         DeadlineKind(
             "supplement",
@@ -423,13 +481,21 @@ KINDS: dict[str, DeadlineKind] = {
                     "due", "Upload the documents by", "補件期限",
                     "Upload what NIA asked for within 30 days of the notice.",
                     "請於收到通知後30天內透過「補正(件)上傳」上傳所需資料。",
+                    passed=("The later deadline below applies only if the documents must be"
+                            f" obtained abroad; otherwise {_CONTACT_OFFICE[0]}.",
+                            "只有所需資料須在國外辦理時，才適用下方較晚的期限；其他情況"
+                            f"{_CONTACT_OFFICE[1]}。"),
                 ),
                 _label(
                     "final_due", "Final deadline (documents from abroad)",
                     "最後期限（資料需在國外辦理）",
-                    "If the documents take long to obtain abroad: 6 months after the notice at the"
-                    " latest.",
-                    "如所需資料在國外需要較長時間辦理，最晚須在收到通知後6個月內上傳。",
+                    "Only if the documents take long to obtain abroad: 6 months after the notice"
+                    " at the latest. It is not extra time for other documents.",
+                    "僅限所需資料在國外需要較長時間辦理時：最晚須在收到通知後6個月內上傳；"
+                    "這不是延長其他資料的期限。",
+                    passed=(f"This was the last deadline for documents from abroad;"
+                            f" {_CONTACT_OFFICE[0]}.",
+                            f"這是國外資料的最後期限；{_CONTACT_OFFICE[1]}。"),
                 ),
             ),
             (Source(tutorial="003"),),
@@ -445,6 +511,8 @@ KINDS: dict[str, DeadlineKind] = {
                     "Collect the card at your chosen pickup location within 30 days of entering"
                     " Taiwan.",
                     "入境台灣後30天內須至指定的領證地點領取就業金卡。",
+                    passed=(f"{_CONTACT_OFFICE[0].capitalize()} about collecting the card.",
+                            f"{_CONTACT_OFFICE[1]}詢問領卡事宜。"),
                 ),
             ),
             (Source(tutorial="000", steps=(5, 7)),),
@@ -459,6 +527,9 @@ KINDS: dict[str, DeadlineKind] = {
                     "update_by", "Update your residence address by", "居留地址更新期限",
                     "Update the address on the platform within 30 days of moving in.",
                     "搬入新家30天內須於申請平臺上更新居留地址。",
+                    passed=("Update the address on the platform as soon as you can; with"
+                            f" questions, {_CONTACT_OFFICE[0]}.",
+                            f"請儘快於申請平臺上更新居留地址；如有疑問，{_CONTACT_OFFICE[1]}。"),
                 ),
             ),
             (Source(tutorial="001", steps=(17,)),),
@@ -474,6 +545,7 @@ KINDS: dict[str, DeadlineKind] = {
                     "Applying from inside Taiwan means staying there at least 7 days after"
                     " submitting.",
                     "境內申請者遞交申請案時及之後最少須預留7天人在境內。",
+                    deadline=False,
                 ),
             ),
             (Source(tutorial="001", steps=(9,)),),
@@ -490,6 +562,9 @@ KINDS: dict[str, DeadlineKind] = {
                     "Applications and entry need a passport valid for 6 more months; after this"
                     " day, renew the passport first.",
                     "申請及入境須持效期6個月以上之護照；過了這一天請先換發護照。",
+                    passed=("The passport has less than 6 months left: renew it before you apply"
+                            " or enter Taiwan.",
+                            "護照效期已不足6個月：請先換發護照，再申請或入境。"),
                 ),
             ),
             (Source(tutorial="001", steps=(10, 15)),),
@@ -504,6 +579,9 @@ KINDS: dict[str, DeadlineKind] = {
                     "change_by", "Change your password by", "密碼更換期限",
                     "The platform asks you to change your password every 90 days.",
                     "請每90天更換一次密碼。",
+                    passed=("Change your platform password now, under Account maintenance"
+                            " (帳號維護).",
+                            "請儘快於「帳號維護」更換平臺密碼。"),
                 ),
             ),
             # 004 repeats the rule in its own login step (its introduction only links the FAQ).
@@ -519,14 +597,24 @@ KINDS: dict[str, DeadlineKind] = {
                     "earliest", "Complete at the earliest", "最快完成",
                     "If every stage takes its shortest stated time.",
                     "各審查階段皆以最短時間計算。",
+                    deadline=False,
                 ),
                 _label(
                     "latest", "Complete at the latest (estimate)", "最慢完成（估計）",
                     "If every stage takes its longest stated time; supplements add more.",
                     "各階段以最長時間計算；如需補件或重新遞件，時間將再延長。",
+                    deadline=False,
                 ),
             ),
             (Source(tutorial="000", steps=(4,)), Source(tutorial="002")),
+            also_given=(
+                ("submitted", Text(
+                    en="date you submitted the application (counted as if paid that day;"
+                       " the review starts once it is paid)",
+                    zh="遞件日期（以當天繳費計算；審查自繳費後開始）",
+                )),
+            ),
+            profiles=tuple(Profile),
         ),
     )
 }  # fmt: skip
@@ -539,15 +627,18 @@ def compute(kind: str, given: date, *, today: date, profile: Profile | None = No
         kind: a key of `KINDS`.
         given: the kind's input date (card expiry, notice date, entry date…).
         today: the day the renewal status is checked on (Asia/Taipei).
-        profile: who applies; required for `processing`, ignored otherwise.
+        profile: who applies; required for `processing`; `renewal` takes `hk-macau` (or none);
+            ignored otherwise.
 
     Raises:
         KeyError: unknown kind.
-        ValueError: `processing` without a profile.
+        ValueError: `processing` without a profile, or `renewal` with another than hk-macau.
     """
     match kind:
         case "renewal":
-            return renewal_window(given, today=today)
+            if profile not in (None, *KINDS[kind].profiles):
+                raise ValueError(f"renewal takes the hk-macau profile only, not {profile}")
+            return renewal_window(given, today=today, profile=profile)
         case "supplement":
             return supplement_due(given)
         case "pickup":

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from bot import deadlines
 from bot.dates import TAIPEI
+from bot.knowledge import Text
 from bot.textnorm import Lang
 
 REMIND_AT = time(10, 0)  # Asia/Taipei: office hours, when something can still be done that day
@@ -16,19 +17,33 @@ REMIND_AT = time(10, 0)  # Asia/Taipei: office hours, when something can still b
 
 @dataclass(frozen=True)
 class Rule:
-    """Remind `days_before` days before the kind's date `key` (0: on the day itself)."""
+    """Remind `days_before` days before the kind's date `key` (0: on the day itself; below 0:
+    that many days after it), under `name` when the date's own label would not tell it apart."""
 
     key: str
     days_before: int
     abroad_only: bool = False  # supplement: only when the documents come from abroad
+    profile: deadlines.Profile | None = None  # only for this profile (renewal: hk-macau)
+    name: Text | None = None
 
 
+_HK = deadlines.Profile.HK_MACAU
+# New rules go at the end of a kind's list: a rule's number names it in buttons already sent.
 RULES: dict[str, tuple[Rule, ...]] = {
     "renewal": (
-        Rule("window_opens", 0),
-        Rule("last_day_to_submit", 30),
-        Rule("last_day_to_submit", 7),
+        Rule("window_opens", 0, name=Text(en="Renewal window opens", zh="延期申請開放")),
+        Rule("last_day_to_submit", 30, name=Text(
+            en="A month left to submit the renewal", zh="延期申請只剩一個月")),
+        Rule("last_day_to_submit", 7, name=Text(
+            en="A week left to submit the renewal", zh="延期申請只剩一週")),
         Rule("last_day_to_submit", 0),
+        # Tutorial 002: Hong Kong and Macau residents apply as soon as the window opens.
+        Rule("window_opens", -7, profile=_HK, name=Text(
+            en="Renewal window open a week (Hong Kong / Macau: apply early)",
+            zh="延期申請已開放一週（港澳居民請盡早申請）")),
+        Rule("window_opens", -14, profile=_HK, name=Text(
+            en="Renewal window open two weeks (Hong Kong / Macau: apply early)",
+            zh="延期申請已開放兩週（港澳居民請盡早申請）")),
     ),
     "supplement": (
         Rule("due", 7),
@@ -40,7 +55,8 @@ RULES: dict[str, tuple[Rule, ...]] = {
     "address": (Rule("update_by", 7), Rule("update_by", 1)),
     "passport": (Rule("apply_by", 60), Rule("apply_by", 30)),
     "password": (Rule("change_by", 7),),
-}  # domestic-stay and processing have nothing to do by a date: no reminders
+}  # fmt: skip
+# domestic-stay and processing have nothing to do by a date: no reminders
 
 # The guide (and step) a reminder's button opens: where the thing due is done on the platform.
 GUIDE_STEPS: dict[str, tuple[str, int]] = {
@@ -83,13 +99,32 @@ def has_abroad_choice(kind: str) -> bool:
     return any(rule.abroad_only for rule in RULES.get(kind, ()))
 
 
+def has_profile_choice(kind: str) -> bool:
+    """Whether a kind has reminders only for one profile (renewal: Hong Kong / Macau)."""
+    return any(rule.profile is not None for rule in RULES.get(kind, ()))
+
+
+def label(reminder: Reminder, lang: Lang) -> str:
+    """What a reminder is about, told apart from the kind's other reminders of the same date
+    ("A month left to submit the renewal"); the date's own label where it is the only one."""
+    rule = RULES[reminder.kind][rule_number(reminder) - 1]
+    name = rule.name or deadlines.KINDS[reminder.kind].output(reminder.key).label
+    return name[lang]
+
+
 def send_time(day: date) -> datetime:
     """The moment reminders go out on `day`, in UTC (how the database stores and compares it)."""
     return datetime.combine(day, REMIND_AT, tzinfo=TAIPEI).astimezone(UTC)
 
 
 def schedule(
-    kind: str, given: date, *, now: datetime, lang: Lang = "en", abroad: bool = False
+    kind: str,
+    given: date,
+    *,
+    now: datetime,
+    lang: Lang = "en",
+    abroad: bool = False,
+    profile: deadlines.Profile | str | None = None,
 ) -> tuple[Reminder, ...]:
     """The reminders of a saved date still ahead of `now`, soonest first.
 
@@ -99,14 +134,17 @@ def schedule(
         now: the moment of saving (timezone-aware); reminders at or before it are not scheduled.
         lang: the language to remind in.
         abroad: supplement: the documents come from abroad, so also remind before `final_due`.
+        profile: who it is for (renewal: hk-macau adds reminders early in the window).
     """
     rules = RULES.get(kind, ())
     if not rules:
         return ()
-    dates = dict(deadlines.compute(kind, given, today=now.astimezone(TAIPEI).date()).dates())
+    who = deadlines.Profile(profile) if profile else None
+    today = now.astimezone(TAIPEI).date()
+    dates = dict(deadlines.compute(kind, given, today=today, profile=who).dates())
     reminders = []
     for rule in rules:
-        if rule.abroad_only and not abroad:
+        if (rule.abroad_only and not abroad) or (rule.profile is not None and rule.profile != who):
             continue
         due = dates[rule.key]
         send_at = send_time(due - timedelta(days=rule.days_before))

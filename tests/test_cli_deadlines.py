@@ -26,10 +26,10 @@ def _json(capsys) -> dict:
     ("argv", "expected"),
     [
         (["renewal", "--expiry", "2027-06-30", "--today", "2027-03-01"],
-         {"window_opens": "2027-02-28", "locks_on": "2027-05-30",
+         {"window_opens": "2027-03-01", "locks_on": "2027-05-30",
           "last_day_to_submit": "2027-05-29", "expires_on": "2027-06-30", "status": "open"}),
         (["renewal", "--expiry", "116/06/29", "--today", "2028-07-01"],
-         {"window_opens": "2027-02-28", "locks_on": "2027-05-29",
+         {"window_opens": "2027-03-01", "locks_on": "2027-05-29",
           "last_day_to_submit": "2027-05-28", "expires_on": "2027-06-29", "status": "expired"}),
         (["supplement", "--notice", "31 August 2027"],
          {"due": "2027-09-30", "final_due": "2028-02-29"}),
@@ -136,3 +136,77 @@ def test_entry_point_exit_status():
     )  # fmt: skip
     assert (run.returncode, run.stdout) == (2, "")
     assert run.stderr.startswith("--expiry: February 2027 has no day 30")
+
+
+# --- Issue 12 --------------------------------------------------------------------------------
+
+
+def test_help_says_which_date_each_kind_needs(capsys):
+    with pytest.raises(SystemExit):
+        main(["deadlines", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    for needs in (
+        "renewal --expiry DATE (card expiry date)",
+        "supplement --notice DATE (date of the supplement notice email)",
+        "pickup --entry DATE",
+        "address --moved DATE",
+        "domestic-stay --submitted DATE",
+        "passport --passport-expiry DATE",
+        "password --changed DATE",
+        "processing --paid DATE (payment date) or --submitted DATE",
+    ):
+        assert needs in out, needs
+    assert "renewal: hk-macau" in out
+
+
+def test_a_result_from_an_roc_date_shows_roc_dates(capsys):
+    argv = ["deadlines", "renewal", "--expiry", "116/06/30", "--today", "2027-03-01"]
+    assert main(argv) == 0
+    en = capsys.readouterr().out
+    assert "Wednesday, 30 June 2027 (ROC year 116)" in en
+    assert "Last day to submit the renewal: Saturday, 29 May 2027 (ROC year 116)" in en
+    assert main([*argv, "--lang", "zh"]) == 0
+    assert "2027年5月29日 星期六（民國116年）" in capsys.readouterr().out
+    assert main(["deadlines", "renewal", "--expiry", "2027-06-30"]) == 0
+    assert "ROC" not in capsys.readouterr().out
+
+
+def test_ics_to_an_unwritable_path_is_one_line(tmp_path):
+    for target in (tmp_path / "missing" / "x.ics", tmp_path):
+        run = subprocess.run(
+            [sys.executable, "-m", "bot", "deadlines", "renewal", "--expiry", "2027-06-30",
+             "--ics", str(target)],
+            cwd=ROOT, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert run.returncode == 1, run.stderr
+        assert run.stdout == ""
+        assert run.stderr.count("\n") == 1 and "Traceback" not in run.stderr, run.stderr
+        assert run.stderr.startswith(f"--ics: cannot write {target}")
+
+
+def test_piped_into_head_ends_quietly():
+    renewal = f"{sys.executable} -m bot deadlines renewal --expiry 2027-06-30"
+    command = f"{renewal} | head -n 0; {renewal} | head -1; {renewal} --json | head -c 1"
+    run = subprocess.run(
+        command, shell=True, cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert run.stderr == ""
+    assert run.stdout.startswith("Gold Card renewal\n{")
+
+
+def test_processing_labels_the_date_it_was_given(capsys):
+    base = ["deadlines", "processing", "--profile", "domestic", "--today", "2027-01-01"]
+    assert main([*base, "--paid", "2027-01-04"]) == 0
+    assert "Payment date: Monday, 4 January 2027" in capsys.readouterr().out
+    assert main([*base, "--submitted", "2027-01-04"]) == 0
+    out = capsys.readouterr().out
+    assert "Payment date" not in out
+    assert out.splitlines()[1].startswith("Date you submitted the application")
+
+
+def test_renewal_takes_the_hk_macau_profile(capsys):
+    argv = ["deadlines", "renewal", "--expiry", "2027-06-30", "--today", "2027-03-01"]
+    assert main([*argv, "--profile", "hk-macau"]) == 0
+    assert "Hong Kong or Macau resident" in capsys.readouterr().out
+    assert main([*argv, "--profile", "abroad"]) == 2
+    assert capsys.readouterr().err == "renewal takes --profile hk-macau only, not 'abroad'\n"

@@ -49,7 +49,7 @@ def test_add_months_clamps_to_month_end(day, months, expected):
 
 # kind, input date, expected JSON (exactly the contract's keys, ISO dates)
 TABLE = [
-    ("renewal", "2027-06-30", {"window_opens": "2027-02-28", "locks_on": "2027-05-30",
+    ("renewal", "2027-06-30", {"window_opens": "2027-03-01", "locks_on": "2027-05-30",
                                "last_day_to_submit": "2027-05-29", "expires_on": "2027-06-30",
                                "status": "open"}),
     ("renewal", "2028-06-29", {"window_opens": "2028-02-29", "locks_on": "2028-05-29",
@@ -95,7 +95,7 @@ def test_every_kind(kind, given, expected):
 def test_the_issue_examples():
     window = renewal_window(D("2027-06-30"), today=TODAY)
     assert (window.window_opens, window.locks_on, window.last_day_to_submit) == (
-        D("2027-02-28"),
+        D("2027-03-01"),
         D("2027-05-30"),
         D("2027-05-29"),
     )
@@ -105,8 +105,8 @@ def test_the_issue_examples():
 @pytest.mark.parametrize(
     ("today", "status"),
     [
-        ("2027-02-27", RenewalStatus.TOO_EARLY),  # the day before window_opens
-        ("2027-02-28", RenewalStatus.OPEN),  # window_opens
+        ("2027-02-28", RenewalStatus.TOO_EARLY),  # the day before window_opens
+        ("2027-03-01", RenewalStatus.OPEN),  # window_opens
         ("2027-05-29", RenewalStatus.OPEN),  # last_day_to_submit
         ("2027-05-30", RenewalStatus.LOCKED),  # locks_on
         ("2027-06-30", RenewalStatus.LOCKED),  # expires_on: still a valid card
@@ -221,7 +221,8 @@ EXPECTED_KEYS = {
 
 @pytest.mark.parametrize("kind", EXPECTED_KEYS)
 def test_each_kind_has_exactly_the_contract_keys_and_a_label_for_each_date(kind):
-    result = compute(kind, D("2027-06-30"), today=TODAY, profile=Profile.ABROAD)
+    profile = Profile.ABROAD if kind == "processing" else None
+    result = compute(kind, D("2027-06-30"), today=TODAY, profile=profile)
     assert list(result.as_json()) == EXPECTED_KEYS[kind]
     assert result.kind == kind == KINDS[kind].name
     assert [key for key, _ in result.dates()] == [label.key for label in KINDS[kind].outputs]
@@ -287,3 +288,67 @@ def _seed_part(tutorial: str, step: int | None) -> str:
     start = headers.get(step) or headers[step - 1]
     later = [m.start() for n, m in headers.items() if n > step]
     return text[start.end() : min(later, default=len(text))]
+
+
+# --- Issue 12: month-end opening days, the Hong Kong / Macau renewal profile -------------------
+
+
+@pytest.mark.parametrize(
+    ("expiry", "opens", "locks", "last_day"),
+    [
+        # June 30 - 4 months: February has no 30th; the strict reading opens on 1 March.
+        ("2027-06-30", "2027-03-01", "2027-05-30", "2027-05-29"),
+        ("2027-06-29", "2027-03-01", "2027-05-29", "2027-05-28"),
+        ("2028-06-29", "2028-02-29", "2028-05-29", "2028-05-28"),  # a leap February has it
+        ("2027-08-31", "2027-05-01", "2027-07-31", "2027-07-30"),  # April has no 31st
+        ("2027-07-31", "2027-03-31", "2027-06-30", "2027-06-29"),  # June has no 31st: lock early
+        ("2027-03-31", "2026-12-01", "2027-02-28", "2027-02-27"),  # November has no 31st
+    ],
+)
+def test_month_end_opening_is_never_earlier_than_a_strict_reading(expiry, opens, locks, last_day):
+    window = renewal_window(D(expiry), today=TODAY)
+    assert (window.window_opens, window.locks_on, window.last_day_to_submit) == (
+        D(opens),
+        D(locks),
+        D(last_day),
+    )
+    day_before = D(opens).toordinal() - 1
+    assert renewal_status(D(expiry), today=date.fromordinal(day_before)) == "too-early"
+    assert renewal_status(D(expiry), today=D(opens)) == "open"
+    # The rule applied is stated with the dates it makes.
+    about = KINDS["renewal"].output("window_opens").about
+    assert "1st of the next month" in about["en"] and "下個月1日" in about["zh"]
+    assert "last day" in KINDS["renewal"].output("locks_on").about["en"]
+
+
+def test_renewal_takes_the_hk_macau_profile_and_no_other():
+    window = compute("renewal", D("2027-06-30"), today=TODAY, profile=Profile.HK_MACAU)
+    assert window.profile is Profile.HK_MACAU
+    assert list(window.as_json()) == EXPECTED_KEYS["renewal"]
+    assert compute("renewal", D("2027-06-30"), today=TODAY).profile is None
+    with pytest.raises(ValueError, match="renewal"):
+        compute("renewal", D("2027-06-30"), today=TODAY, profile=Profile.ABROAD)
+    assert KINDS["renewal"].profiles == (Profile.HK_MACAU,)
+    assert KINDS["processing"].profiles == tuple(Profile)
+
+
+def test_the_last_renewal_day_is_the_day_before_the_lock():
+    label = KINDS["renewal"].output("last_day_to_submit")
+    assert "day before the lock" in label.about["en"]
+    assert "鎖定的前一天" in label.about["zh"]
+
+
+def test_faq_guide_and_calculator_name_the_last_renewal_day_alike(knowledge):
+    about = KINDS["renewal"].output("last_day_to_submit").about
+    texts = [
+        knowledge.faq["renewal-window"].answer,
+        knowledge.faq["renewal-hk-macau"].answer,
+        knowledge.guides["renew"].intro,
+        about,
+    ]
+    for text in texts:
+        assert "the day before the lock" in text["en"], text["en"]
+        assert "鎖定的前一天" in text["zh"], text["zh"]
+        assert "at the latest 1 month before" not in text["en"]
+        assert "最晚請在到期前 1 個月" not in text["zh"]
+        assert "最晚仍須在到期前 1 個月" not in text["zh"]

@@ -396,8 +396,8 @@ def test_deadline_flow_bad_date_re_asked_then_result_save_and_calendar(chat, kno
     assert {"en": "February 2027 has no day 30", "zh": "2027年2月沒有30日"}[lang] in again.text
     assert {"en": "for example 2027-06-30", "zh": "例如 2027-06-30"}[lang] in again.text
     [result] = chat.say("2027/6/30")
-    assert {"en": "Sunday, 28 February 2027", "zh": "2027年2月28日"}[lang] in result.text
-    assert {"en": "in 99 days", "zh": "99 天後"}[lang] in result.text
+    assert {"en": "Monday, 1 March 2027", "zh": "2027年3月1日"}[lang] in result.text
+    assert {"en": "in 100 days", "zh": "100 天後"}[lang] in result.text
     [saved] = chat.press(WORDS[lang]["save"])
     assert renewal in saved.text
     assert chat.state().saved[0].given == date(2027, 6, 30)
@@ -569,3 +569,61 @@ def test_an_answer_outside_a_conversation(engine):
     assert "<b>如何申請延期</b>" in reply.text and "☰ 主選單" in [
         b.label for r in reply.buttons for b in r
     ]
+
+
+# --- deadlines: issue 12 ---------------------------------------------------------------------
+
+
+@LANGS
+def test_renewal_reminders_are_each_named_for_what_they_are(chat, lang):
+    chat.lang = lang
+    chat.start("d_renewal")
+    chat.say("2027-06-30")
+    chat.press(WORDS[lang]["save"])
+    [on] = chat.press({"en": "🔔 Remind me", "zh": "🔔 提醒我"}[lang])
+    names = {
+        "en": ["Renewal window opens", "A month left to submit the renewal",
+               "A week left to submit the renewal", "Last day to submit the renewal"],
+        "zh": ["延期申請開放", "延期申請只剩一個月", "延期申請只剩一週", "延期申請最後提交日"],
+    }[lang]  # fmt: skip
+    for name in names:
+        assert on.text.count(name) == 1, (name, on.text)
+
+
+@LANGS
+def test_hk_macau_renewal_can_be_chosen_and_is_saved_with_its_reminders(chat, lang):
+    chat.lang = lang
+    chat.start("d_renewal")
+    [ask] = chat.press({"en": "🇭🇰 Hong Kong / Macau resident", "zh": "🇭🇰 港澳居民"}[lang])
+    assert {"en": "Hong Kong / Macau resident", "zh": "港澳居民"}[lang] in ask.text
+    [result] = chat.say("2027-06-30")
+    assert {"en": "apply as soon as the window opens", "zh": "請在開放申請後盡快申請"}[lang] in (
+        result.text
+    )
+    chat.press(WORDS[lang]["save"])
+    assert chat.state().saved[0].profile == "hk-macau"
+    chat.press({"en": "🔔 Remind me", "zh": "🔔 提醒我"}[lang])
+    assert [r.days_before for r in chat.state().reminders][:3] == [0, -7, -14]
+    chat.start("d_renewal")
+    chat.say("2027-06-30")  # without the choice: as everyone else
+    assert "Hong Kong" not in chat.text
+
+
+def test_renewal_profiles_other_than_hk_macau_stay_expired(chat):
+    chat.start()
+    [reply] = chat.press_data("1:d:renewal:renewal-hk-macau")
+    assert WORDS["en"]["expired"] in reply.text
+
+
+@LANGS
+def test_a_locked_renewal_leads_to_reapplying_with_contacts_and_the_apply_guide(chat, lang):
+    chat.lang = lang
+    chat.start("d_renewal")
+    [result] = chat.say("2026-12-10")  # locked since 10 November 2026
+    assert "too late to renew online" not in result.text
+    assert "就業金卡申請或重新申請" in result.text
+    for contact in CONTACTS:
+        assert contact in result.text
+    apply_title = chat.engine.knowledge.guides["apply"].title[lang]
+    [guide] = chat.press(f"📘 {apply_title}")
+    assert apply_title in guide.text

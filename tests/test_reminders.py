@@ -46,9 +46,9 @@ from tests.conftest import ROOT
 from tests.fakebotapi import FakeBotApi, polling
 from tests.test_dialogue import Chat
 
-EXPIRY = date(2027, 6, 30)  # renewal opens 2027-02-28, last day to submit 2027-05-29
+EXPIRY = date(2027, 6, 30)  # renewal opens 2027-03-01, last day to submit 2027-05-29
 SAVED = datetime(2026, 11, 21, 15, 0, tzinfo=TAIPEI)
-OPENS = datetime(2027, 2, 28, 10, 0, tzinfo=TAIPEI)  # the first reminder of EXPIRY is due
+OPENS = datetime(2027, 3, 1, 10, 0, tzinfo=TAIPEI)  # the first reminder of EXPIRY is due
 LANGS = pytest.mark.parametrize("lang", ["en", "zh"])
 WORDS = {
     "en": {
@@ -56,11 +56,11 @@ WORDS = {
         "remind": "🔔 Remind me",
         "abroad": "🔔 Remind me (documents from abroad)",
         "mine": "My reminders",
-        "cancel": "✖️ Cancel 2027-02-28",
-        "cancelled": "Cancelled the reminder of Sunday, 28 February 2027",
+        "cancel": "✖️ Cancel 2027-03-01",
+        "cancelled": "Cancelled the reminder of Monday, 1 March 2027",
         "all": "✖️ Cancel all reminders",
         "none": "No reminders are scheduled",
-        "opens": "Sunday, 28 February 2027 (in 99 days): Renewal opens",
+        "opens": "Monday, 1 March 2027 (in 100 days): Renewal window opens",
         "expired": "This button has expired",
     },
     "zh": {
@@ -68,11 +68,11 @@ WORDS = {
         "remind": "🔔 提醒我",
         "abroad": "🔔 提醒我（資料需在國外辦理）",
         "mine": "我的提醒",
-        "cancel": "✖️ 取消 2027-02-28",
-        "cancelled": "已取消 2027年2月28日 星期日 的提醒",
+        "cancel": "✖️ 取消 2027-03-01",
+        "cancelled": "已取消 2027年3月1日 星期一 的提醒",
         "all": "✖️ 取消所有提醒",
         "none": "目前沒有排定的提醒",
-        "opens": "2027年2月28日 星期日（99 天後）：開放申請延期",
+        "opens": "2027年3月1日 星期一（100 天後）：延期申請開放",
         "expired": "這個按鈕已失效",
     },
 }
@@ -145,7 +145,7 @@ def test_reminders_turned_on_when_saving_then_listed_and_cancelled(chat, lang):
         ("last_day_to_submit", 7, lang),
         ("last_day_to_submit", 0, lang),
     ]
-    assert _aware(rows[0].send_at) == datetime(2027, 2, 28, 2, 0, tzinfo=UTC)  # 10:00 Taipei
+    assert _aware(rows[0].send_at) == datetime(2027, 3, 1, 2, 0, tzinfo=UTC)  # 10:00 Taipei
 
     [listed] = chat.command("reminders")
     assert f"<b>{WORDS[lang]['mine']}</b>" in listed.text and listed.text.count("🔔") == 4
@@ -194,7 +194,7 @@ async def test_a_due_reminder_not_yet_sent_survives_its_date_saved_again(chat, f
     chat.now = OPENS + timedelta(minutes=5)
     chat.save("renewal", "2027-06-30")
     assert "Your reminders now follow this date" in chat.text
-    assert scheduled_days(chat.db)[0] == ("window_opens", date(2027, 2, 28))
+    assert scheduled_days(chat.db)[0] == ("window_opens", date(2027, 3, 1))
     assert await send(chat.db, chat.engine, fake, now=chat.now) == Summary(sent=1)
     [call] = fake.calls_to("sendMessage")
     assert "Renewal opens" in call["text"]
@@ -616,7 +616,7 @@ async def test_a_sender_process_killed_mid_run_then_rerun_loses_and_repeats_noth
 
     async def remind(*options: str) -> asyncio.subprocess.Process:
         return await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "remind", "--now", "2027-02-28T10:00", *options,
+            sys.executable, "-m", "bot", "remind", "--now", "2027-03-01T10:00", *options,
             cwd=ROOT, env=environment,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         )  # fmt: skip
@@ -641,7 +641,7 @@ async def test_a_sender_process_killed_mid_run_then_rerun_loses_and_repeats_noth
         "reminders: 0 sent, 0 skipped, 0 failed",
     ), err.decode()
     later = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "remind", "--now", "2027-02-28T10:06",
+        sys.executable, "-m", "bot", "remind", "--now", "2027-03-01T10:06",
         cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
     out, err = await later.communicate()
@@ -679,7 +679,7 @@ async def test_a_sender_killed_with_sends_in_flight_repeats_at_most_one(tmp_path
             cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         )  # fmt: skip
 
-    process = await remind("2027-02-28T10:00")
+    process = await remind("2027-03-01T10:00")
     deadline = time.monotonic() + 30
     while len(delivered()) < 4 and time.monotonic() < deadline:
         await asyncio.sleep(0.005)
@@ -691,7 +691,7 @@ async def test_a_sender_killed_with_sends_in_flight_repeats_at_most_one(tmp_path
     assert len(set(accepted) - set(marked)) <= 1, (accepted, marked)
 
     fake.remove_fault(slow)
-    later = await remind("2027-02-28T10:06")  # the lease has expired
+    later = await remind("2027-03-01T10:06")  # the lease has expired
     _, err = await later.communicate()
     assert later.returncode == 0, err.decode()
     every = delivered()
@@ -829,7 +829,7 @@ async def test_from_saving_in_telegram_to_done_on_the_reminder(shared_db, engine
         assert "已開啟就業金卡延期申請的提醒" in on["text"]
         assert len(reminder_rows(shared_db, status=SCHEDULED)) == 4
 
-        opens = datetime(2099, 2, 28, 10, 0, tzinfo=TAIPEI)
+        opens = datetime(2099, 3, 1, 10, 0, tzinfo=TAIPEI)
         assert await send(shared_db, engine, fake, now=opens) == Summary(sent=1)
         reminder = fake.last_bot_message(ada["id"])
         assert reminder is not None and reminder["text"].startswith("🔔 提醒：就業金卡延期申請")
@@ -861,17 +861,17 @@ def test_dry_run_lists_what_is_due_and_sends_nothing(sqlite_file, capsys):
     with Session(sqlite_file) as session:
         session.get(User, 102).active = False  # type: ignore[union-attr]
         session.commit()
-    assert main(["remind", "--dry-run", "--now", "2027-02-28T10:00"]) == 0
+    assert main(["remind", "--dry-run", "--now", "2027-03-01T10:00"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines == [
-        "#1 user 101 renewal/window_opens -0d due 2027-02-28 at 2027-02-28 10:00 [en]: send",
-        "#5 user 102 renewal/window_opens -0d due 2027-02-28 at 2027-02-28 10:00 [en]: "
+        "#1 user 101 renewal/window_opens -0d due 2027-03-01 at 2027-03-01 10:00 [en]: send",
+        "#5 user 102 renewal/window_opens -0d due 2027-03-01 at 2027-03-01 10:00 [en]: "
         "skip (user inactive (blocked the bot))",
         "reminders (dry run): 1 to send, 1 to skip, nothing sent",
     ]
     assert {r.status for r in reminder_rows(sqlite_file)} == {SCHEDULED}
     assert all(r.claimed_by is None for r in reminder_rows(sqlite_file))
-    assert main(["remind", "--dry-run", "--now", "2027-02-28T09:59"]) == 0
+    assert main(["remind", "--dry-run", "--now", "2027-03-01T09:59"]) == 0
     assert capsys.readouterr().out.splitlines() == [
         "reminders (dry run): 0 to send, 0 to skip, nothing sent"
     ]
@@ -879,8 +879,8 @@ def test_dry_run_lists_what_is_due_and_sends_nothing(sqlite_file, capsys):
 
 def test_dry_run_lines_name_the_sending_time_in_taipei(db):
     seed(db, [7])
-    [line, summary] = dry_run_lines(db, now=datetime(2027, 2, 28, 2, 0, tzinfo=UTC))
-    assert "at 2027-02-28 10:00" in line and summary.endswith("1 to send, 0 to skip, nothing sent")
+    [line, summary] = dry_run_lines(db, now=datetime(2027, 3, 1, 2, 0, tzinfo=UTC))
+    assert "at 2027-03-01 10:00" in line and summary.endswith("1 to send, 0 to skip, nothing sent")
 
 
 @pytest.mark.parametrize(("failures", "status"), [(1, 0), (2, 1)])

@@ -21,9 +21,9 @@ def _days(reminders: tuple[Reminder, ...]) -> list[tuple[str, int, date]]:
 @pytest.mark.parametrize(
     ("kind", "given", "expected"),
     [
-        # expiry 2027-06-30: opens 2027-02-28, last day to submit 2027-05-29
+        # expiry 2027-06-30: opens 2027-03-01, last day to submit 2027-05-29
         ("renewal", date(2027, 6, 30), [
-            ("window_opens", 0, date(2027, 2, 28)),
+            ("window_opens", 0, date(2027, 3, 1)),
             ("last_day_to_submit", 30, date(2027, 4, 29)),
             ("last_day_to_submit", 7, date(2027, 5, 22)),
             ("last_day_to_submit", 0, date(2027, 5, 29)),
@@ -104,3 +104,36 @@ def test_rule_numbers_name_each_reminder():
     for r in reminders:
         rule = RULES[r.kind][rule_number(r) - 1]
         assert (rule.key, rule.days_before) == (r.key, r.days_before)
+
+
+# --- Issue 12 --------------------------------------------------------------------------------
+
+
+def test_each_renewal_reminder_is_named_for_what_it_is():
+    reminders = schedule.schedule("renewal", date(2027, 6, 30), now=NOW)
+    assert [schedule.label(r, "en") for r in reminders] == [
+        "Renewal window opens",
+        "A month left to submit the renewal",
+        "A week left to submit the renewal",
+        "Last day to submit the renewal",
+    ]
+    zh = [schedule.label(r, "zh") for r in reminders]
+    assert len(set(zh)) == 4 and zh[-1] == "延期申請最後提交日"
+    passport = schedule.schedule("passport", date(2030, 1, 1), now=NOW)
+    assert schedule.label(passport[0], "en") == "Last day with 6 months' passport validity"
+
+
+def test_hk_macau_renewal_reminds_at_the_opening_and_early_in_the_window():
+    hk = deadlines.Profile.HK_MACAU
+    reminders = schedule.schedule("renewal", date(2027, 6, 30), now=NOW, profile=hk)
+    assert _days(reminders)[:3] == [
+        ("window_opens", 0, date(2027, 3, 1)),
+        ("window_opens", -7, date(2027, 3, 8)),
+        ("window_opens", -14, date(2027, 3, 15)),
+    ]
+    assert "Hong Kong" in schedule.label(reminders[1], "en")
+    assert "港澳" in schedule.label(reminders[1], "zh")
+    assert [rule_number(r) for r in reminders] == [1, 5, 6, 2, 3, 4]
+    plain = schedule.schedule("renewal", date(2027, 6, 30), now=NOW)
+    assert [r.days_before for r in plain] == [0, 30, 7, 0]
+    assert schedule.has_profile_choice("renewal") and not schedule.has_profile_choice("passport")

@@ -33,7 +33,6 @@ from bot.dialogue.menus import expired, menu_row
 from bot.dialogue.reminders import remind_rows, reminders_replaced, with_reminders
 
 _DIGIT = re.compile(r"\d")
-_PROFILES = frozenset(p.value for p in deadlines.Profile)
 
 
 def register(d: Dispatcher) -> None:
@@ -110,19 +109,33 @@ def deadline_start(
         return [Reply(turn.render("deadline_profile.html"), tuple(rows), edit=edit)], state
     pending = f"date:{kind}" + (f":{profile}" if profile else "")
     new_state = replace(state, pending=pending)
-    return [ask_date(turn, kind, error="", edit=edit)], new_state
+    return [ask_date(turn, kind, profile, error="", edit=edit)], new_state
 
 
-def ask_date(turn: Turn, kind: str, *, error: str, edit: bool = False) -> Reply:
+def ask_date(
+    turn: Turn, kind: str, profile: str | None = None, *, error: str, edit: bool = False
+) -> Reply:
+    """Ask for the kind's date; a renewal offers the choice of who renews (Hong Kong / Macau
+    residents should apply as soon as the window opens), and the title shows a choice made."""
+    title = deadlines.KINDS[kind].title[turn.lang]
+    if profile and kind == "renewal":
+        name = deadlines.RENEWAL_PROFILE_NAMES[deadlines.Profile(profile)][turn.lang]
+        title += f"（{name}）" if turn.lang == "zh" else f" ({name})"
     text = turn.render(
         "deadline_ask.html",
-        title=deadlines.KINDS[kind].title[turn.lang],
+        title=title,
         given=deadlines.KINDS[kind].given_label[turn.lang],
         example=EXAMPLE_ZH if turn.lang == "zh" else EXAMPLE_EN,
         error=error,
     )
-    rows = ((turn.button("◀️ Back", cb.DeadlineKinds()), *menu_row(turn)),)
-    return Reply(text, rows, edit=edit)
+    rows: list[tuple[Button, ...]] = []
+    if kind == "renewal" and profile is None:
+        rows += [
+            (Button(f"🇭🇰 {name[turn.lang]}", data=cb.encode(cb.DeadlineKind(kind, p.value))),)
+            for p, name in deadlines.RENEWAL_PROFILE_NAMES.items()
+        ]
+    rows.append((turn.button("◀️ Back", cb.DeadlineKinds()), *menu_row(turn)))
+    return Reply(text, tuple(rows), edit=edit)
 
 
 def date_typed(turn: Turn, state: State, text: str, awaited: str) -> Outcome | None:
@@ -133,12 +146,13 @@ def date_typed(turn: Turn, state: State, text: str, awaited: str) -> Outcome | N
     if not computable(kind, profile):
         return None
     try:
-        given = read_date(text, today=turn.today).value
+        reading = read_date(text, today=turn.today)
     except DateInputError as exc:
         if not _DIGIT.search(text) and turn.matcher.match(text).answer is not None:
             return None  # "how do I renew?" while we wait for a date: a question, answer it
-        return [ask_date(turn, kind, error=exc.message(turn.lang))], state
-    return [deadline_result(turn, kind, given, profile)], after_result(state, kind, profile)
+        return [ask_date(turn, kind, profile, error=exc.message(turn.lang))], state
+    result = deadline_result(turn, kind, reading.value, profile, roc_year=reading.roc_year)
+    return [result], after_result(state, kind, profile)
 
 
 def another_date(turn: Turn, state: State, text: str, awaited: str) -> Outcome | None:
@@ -149,10 +163,11 @@ def another_date(turn: Turn, state: State, text: str, awaited: str) -> Outcome |
     if not computable(kind, profile):
         return None
     try:
-        given = read_date(text, today=turn.today).value
+        reading = read_date(text, today=turn.today)
     except DateInputError:
         return None
-    return [deadline_result(turn, kind, given, profile)], after_result(state, kind, profile)
+    result = deadline_result(turn, kind, reading.value, profile, roc_year=reading.roc_year)
+    return [result], after_result(state, kind, profile)
 
 
 def after_result(state: State, kind: str, profile: str | None) -> State:
@@ -160,22 +175,31 @@ def after_result(state: State, kind: str, profile: str | None) -> State:
     return replace(state, pending=f"again:{kind}" + (f":{profile}" if profile else ""))
 
 
-def deadline_result(turn: Turn, kind: str, given: date, profile: str | None) -> Reply:
-    """The deadlines of `kind` counted from `given`, with Save, Calendar file, Another date."""
+def deadline_result(
+    turn: Turn, kind: str, given: date, profile: str | None, *, roc_year: bool = False
+) -> Reply:
+    """The deadlines of `kind` counted from `given`, with Save, Calendar file, Another date; a
+    renewal too late to submit also opens the apply guide (an expired card applies again)."""
     result = compute(SavedDate(kind, given, profile), turn.today)
-    title, _, body = summary_text(result, turn.lang, today=turn.today).partition("\n")
+    summary = summary_text(result, turn.lang, today=turn.today, roc_year=roc_year)
+    title, _, body = summary.partition("\n")
     text_html = turn.render("deadline_result.html", title=title, body=body)
-    rows = (
+    rows: list[tuple[Button, ...]] = [
         (
             turn.button("💾 Save", cb.SaveDeadline(kind, given, profile)),
             turn.button("📅 Calendar file", cb.CalendarFile(kind, given, profile)),
         ),
-        (
-            turn.button("🔁 Another date", cb.DeadlineKind(kind, profile)),
-            *menu_row(turn),
-        ),
-    )
-    return Reply(text_html, rows)
+    ]
+    if isinstance(result, deadlines.RenewalWindow) and result.status in _TOO_LATE:
+        guide = turn.knowledge.guides[_APPLY_GUIDE]
+        open_guide = cb.encode(cb.GuideOpen(_APPLY_GUIDE))
+        rows.append((Button(f"📘 {guide.title[turn.lang]}", data=open_guide),))
+    rows.append((turn.button("🔁 Another date", cb.DeadlineKind(kind, profile)), *menu_row(turn)))
+    return Reply(text_html, tuple(rows))
+
+
+_TOO_LATE = (deadlines.RenewalStatus.LOCKED, deadlines.RenewalStatus.EXPIRED)
+_APPLY_GUIDE = "apply"  # 「就業金卡申請或重新申請」: where an expired card applies again
 
 
 def compute(saved: SavedDate, today: date) -> deadlines.Deadlines:
@@ -245,10 +269,11 @@ def delete_deadline(turn: Turn, state: State, action: cb.DeleteDeadline) -> Outc
 
 
 def known_kind(kind: str, profile: str | None) -> bool:
-    """A deadline kind, with a profile (who applies) only where one belongs: processing."""
+    """A deadline kind, with a profile (who applies) only where one belongs: processing, and
+    renewal by a Hong Kong or Macau resident."""
     if kind not in deadlines.KINDS:
         return False
-    return profile is None or (kind == "processing" and profile in _PROFILES)
+    return profile is None or profile in {p.value for p in deadlines.KINDS[kind].profiles}
 
 
 def computable(kind: str, profile: str | None) -> bool:

@@ -30,7 +30,9 @@ def remind_rows(turn: Turn, saved: SavedDate) -> list[tuple[Button, ...]]:
     second one that also reminds before the final deadline for documents from abroad."""
     rows: list[tuple[Button, ...]] = []
     for abroad in (False, True) if schedule.has_abroad_choice(saved.kind) else (False,):
-        planned = schedule.schedule(saved.kind, saved.given, now=turn.moment, abroad=abroad)
+        planned = schedule.schedule(
+            saved.kind, saved.given, now=turn.moment, abroad=abroad, profile=saved.profile
+        )
         if not planned or (abroad and all(not schedule.is_abroad_only(r) for r in planned)):
             continue
         label = N_("🔔 Remind me (documents from abroad)") if abroad else N_("🔔 Remind me")
@@ -42,8 +44,9 @@ def with_reminders(turn: Turn, state: State, saved: SavedDate, *, abroad: bool) 
     """`state` with the reminders of `saved`'s kind replaced by a schedule of `saved`; one
     already due and not yet sent is kept or moved to the new date (`still_due`), never lost."""
     planned = schedule.schedule(
-        saved.kind, saved.given, now=turn.moment, lang=turn.lang, abroad=abroad
-    )
+        saved.kind, saved.given, now=turn.moment, lang=turn.lang, abroad=abroad,
+        profile=saved.profile,
+    )  # fmt: skip
     return reminders_replaced(
         state, saved.kind, [*planned, *still_due(turn, state, saved, planned)]
     )
@@ -93,7 +96,7 @@ def remind_me(turn: Turn, state: State, action: cb.RemindMe) -> Outcome:
     new_state = with_reminders(turn, state, saved, abroad=action.abroad)
     kind = deadlines.KINDS[action.kind]
     planned = [
-        (send_day(turn, r), kind.output(r.key).label[turn.lang])
+        (send_day(turn, r), schedule.label(r, turn.lang))
         for r in new_state.reminders
         if r.kind == action.kind
     ]
@@ -107,7 +110,7 @@ def my_reminders(turn: Turn, state: State, *, edit: bool = False, note: str = ""
         (
             send_day(turn, r),
             deadlines.KINDS[r.kind].title[turn.lang],
-            deadlines.KINDS[r.kind].output(r.key).label[turn.lang],
+            schedule.label(r, turn.lang),
             format_full_date(r.due, turn.lang),
         )
         for r in state.reminders
