@@ -82,19 +82,19 @@ _PASSED: dict[Lang, str] = {"en": " — this deadline has passed.", "zh": "—�
 
 # The help desk, as the contact-help-desk answer gives it (a test keeps the two the same).
 HELP_DESK = {
-    "en": "Taiwan Gold Card Office: phone +886-2-7733-7660, email help@taiwangoldcard.tw,"
-    " https://goldcard.nat.gov.tw/zh/help-desk/",
-    "zh": "台灣就業金卡辦公室：電話 +886-2-7733-7660，電子郵件 help@taiwangoldcard.tw，"
-    "https://goldcard.nat.gov.tw/zh/help-desk/",
+    "en": "the Taiwan Gold Card Office (phone +886-2-7733-7660, email help@taiwangoldcard.tw,"
+    " https://goldcard.nat.gov.tw/zh/help-desk/)",
+    "zh": "台灣就業金卡辦公室（電話 +886-2-7733-7660，電子郵件 help@taiwangoldcard.tw，"
+    "https://goldcard.nat.gov.tw/zh/help-desk/）",
 }
 # Tutorial 002: locked from 1 month before expiry, no extension after; an expired card applies
 # again (「重新申請」) through 就業金卡申請或重新申請 — the apply guide's flow.
 _APPLY_AGAIN = {
     "en": "apply again through Online Application (線上申辦) > Gold Card application or"
     " re-application (就業金卡申請或重新申請); the apply guide shows each step."
-    " Questions: {desk}.",
+    " With questions, contact {desk}.",
     "zh": "請於「線上申辦」>「就業金卡申請或重新申請」重新申請，申請指南有每一步的說明。"
-    "如有疑問：{desk}。",
+    "如有疑問，請洽{desk}。",
 }
 _RENEWAL_STATUS_TEXT: dict[Lang, dict[RenewalStatus, str]] = {
     "en": {

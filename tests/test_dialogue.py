@@ -594,7 +594,7 @@ def test_renewal_reminders_are_each_named_for_what_they_are(chat, lang):
 def test_hk_macau_renewal_can_be_chosen_and_is_saved_with_its_reminders(chat, lang):
     chat.lang = lang
     chat.start("d_renewal")
-    [ask] = chat.press({"en": "🇭🇰 Hong Kong / Macau resident", "zh": "🇭🇰 港澳居民"}[lang])
+    [ask] = chat.press({"en": "🇭🇰🇲🇴 Hong Kong / Macau resident", "zh": "🇭🇰🇲🇴 港澳居民"}[lang])
     assert {"en": "Hong Kong / Macau resident", "zh": "港澳居民"}[lang] in ask.text
     [result] = chat.say("2027-06-30")
     assert {"en": "apply as soon as the window opens", "zh": "請在開放申請後盡快申請"}[lang] in (

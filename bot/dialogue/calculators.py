@@ -131,7 +131,7 @@ def ask_date(
     rows: list[tuple[Button, ...]] = []
     if kind == "renewal" and profile is None:
         rows += [
-            (Button(f"🇭🇰 {name[turn.lang]}", data=cb.encode(cb.DeadlineKind(kind, p.value))),)
+            (Button(f"🇭🇰🇲🇴 {name[turn.lang]}", data=cb.encode(cb.DeadlineKind(kind, p.value))),)
             for p, name in deadlines.RENEWAL_PROFILE_NAMES.items()
         ]
     rows.append((turn.button("◀️ Back", cb.DeadlineKinds()), *menu_row(turn)))
