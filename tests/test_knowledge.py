@@ -228,7 +228,8 @@ def _lines(text: str) -> list[str]:
 
 def test_replacement_card_sends_data_changes_through_data_change(knowledge):
     answer = knowledge.faq["replacement-card"].answer
-    # Tutorial 004 (intro, step 12): name and gender are changed in 就業金卡資料異動, fee paid there.
+    # Tutorial 004 (intro, step 12): name and gender are changed in 就業金卡資料異動,
+    # the fee paid there.
     for lang, words in (
         ("zh", ("姓名", "性別", "線上繳費")),
         ("en", ("name", "gender", "線上繳費")),
@@ -330,7 +331,8 @@ def test_final_tab_status_line_is_checked_before_paying(knowledge):
 
 
 def test_login_page_step_links_the_application_process_page(knowledge):
-    # Tutorial 2 step 3 sends applicants to the website's process page (tutorial 4 step 4 links it).
+    # Tutorial 2 step 3 sends applicants to the website's process page
+    # (tutorial 4 step 4 links it).
     for guide_id, n in (("apply", 3), ("supplement", 3), ("change", 3), ("renew", 2)):
         step = knowledge.guide(guide_id).step(n)
         assert "https://goldcard.nat.gov.tw/zh/application/" in [link.url for link in step.links]
