@@ -5,6 +5,7 @@ Nothing is registered here; `bot.telegram.app.add_handlers` wires these, in orde
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from contextlib import suppress
@@ -103,7 +104,7 @@ async def group_text(update: Update, context: Context) -> None:
     """A group message (or caption) that mentions the bot: the rest of it is the question."""
     mention = re.compile(rf"@{re.escape(context.bot.username)}\b", re.IGNORECASE)
     question = mention.sub(" ", _said(update)).strip()
-    if _asks_for_personal_data(context, question):  # "my deadlines" runs /deadlines
+    if await _asks_for_personal_data(context, question):  # "my deadlines" runs /deadlines
         await _ask_in_private(update, context)
         return
     await _converse(update, context, Event.message(question, language=_language(update)))
@@ -128,8 +129,9 @@ async def _ask_in_private(update: Update, context: Context) -> None:
     await send_replies(context.bot, update.effective_chat.id, [reply])
 
 
-def _asks_for_personal_data(context: Context, question: str) -> bool:
-    route = desk(context).engine.router.route(question, today=taipei_today())
+async def _asks_for_personal_data(context: Context, question: str) -> bool:
+    router = desk(context).engine.router  # the engine's own reading: "my deadlines", 我的期限
+    route = await asyncio.to_thread(router.route, question, today=taipei_today())
     return route.kind == "command" and route.command in PERSONAL_COMMANDS
 
 
