@@ -55,9 +55,10 @@ def _ask_one(router: Router, question: str, *, as_json: bool) -> str:
     """One question routed as the chat would, as a JSON line or the plain-text reply."""
     from bot.ask_output import route_json, route_text
     from bot.dates import taipei_today
+    from bot.textnorm import strip_controls
 
     today = taipei_today()
-    route = router.route(question, today=today)
+    route = router.route(strip_controls(question), today=today)  # as at every other edge
     if as_json:
         return json.dumps(route_json(route, router.knowledge), ensure_ascii=False)
     return route_text(route, router.knowledge, today=today)

@@ -71,3 +71,10 @@ def test_ask_plain_text_declines_what_the_tutorials_do_not_cover(capsys):
     assert main(["ask", "how do I extend my visitor visa"]) == 0
     out = capsys.readouterr().out
     assert "do not cover" in out and "help@taiwangoldcard.tw" in out
+
+
+def test_ask_strips_control_characters_like_every_other_channel(capsys):
+    assert main(["ask", "--json", "how do I\x00 renew\x1b my gold card?"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["question"] == "how do I renew my gold card?"
+    assert out["answer"]["id"] == "renewal-how"
