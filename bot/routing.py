@@ -182,6 +182,8 @@ class Router:
         if (kind := CALCULATOR_OF_TOPIC.get(topic)) is not None:
             given = next((d.value for d in dates if not d.relative or kind in _EVENT_KINDS), None)
             profile = _profile(text) if kind == "processing" else None
+            if kind == "renewal" and re.search(_HK_MACAU, text, re.I):
+                profile = deadlines.Profile.HK_MACAU.value  # "apply as soon as it opens"
             if kind == "processing" and profile is None:
                 given = None  # who applies decides the stages: the calculator asks first
             calculator = Offer("deadline", kind, date=given, profile=profile)
@@ -256,13 +258,14 @@ CALCULATOR_OF_TOPIC: dict[str, str] = {
     "review-stages": "processing",
 }
 
+_HK_MACAU = r"港澳|香港|澳門|澳门|hong\s*kong|macau|macao"
 _PROFILE_WORDS = (
     (
         deadlines.Profile.RENEWAL_HK_MACAU,
-        r"(?=.*(?:延期|續|续|renew|extend))(?=.*(?:港澳|香港|澳門|澳门|hong\s*kong|macau|macao))",
+        rf"(?=.*(?:延期|續|续|renew|extend))(?=.*(?:{_HK_MACAU}))",
     ),
     (deadlines.Profile.RENEWAL, r"延期|續期|续期|續簽|续签|renew|extension|extend"),
-    (deadlines.Profile.HK_MACAU, r"港澳|香港|澳門|澳门|hong\s*kong|macau|macao"),
+    (deadlines.Profile.HK_MACAU, _HK_MACAU),
     (deadlines.Profile.DOMESTIC, r"境內|境内|在台|在臺|in\s+taiwan|inside\s+taiwan|domestic"),
     (deadlines.Profile.ABROAD, r"境外|海外|國外|国外|abroad|overseas|outside\s+taiwan"),
 )

@@ -195,3 +195,13 @@ def test_dev_files_through_the_router_stay_above_their_floors(
     assert right / n_in >= in_scope
     assert (n_oos - wrong_oos) / n_oos >= declined
     assert n_offers == 0 or offers_ok / n_offers >= offers
+
+
+def test_a_hong_kong_renewal_runs_the_calculator_for_hong_kong_and_macau(router) -> None:
+    route = router.route(
+        "I'm a Hong Kong resident and my card expires on 15 March 2027. When can I renew?",
+        today=TODAY,
+    )
+    [calculator] = [o for o in route.offers if o.kind == "deadline"]
+    assert (calculator.id, calculator.profile) == ("renewal", "hk-macau")
+    assert calculator.date is not None and calculator.date.isoformat() == "2027-03-15"
