@@ -17,12 +17,16 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# setuptools' "Editable installation … be careful with folders …" box is a notice, not a
+# problem, and read like an error: that one warning is ignored (by its text; others still show).
+EDITABLE_NOTICE := PYTHONWARNINGS="ignore:Editable installation."
+
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+	$(EDITABLE_NOTICE) $(BIN)/python -m pip install --quiet -e .
 	touch $@
 
 $(TEST_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(EDITABLE_NOTICE) $(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $@ $(STAMP)
 
 run: $(STAMP) $(MO)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import sys
@@ -344,7 +345,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name: str, func: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:
-        doc = (func.__doc__ or "").strip().splitlines()[0]
+        # The docstring's first paragraph, whatever its line breaks (argparse rewraps it).
+        doc = " ".join(inspect.getdoc(func).split("\n\n")[0].split()) if func.__doc__ else ""
         cmd = sub.add_parser(name, help=doc, description=doc)
         cmd.set_defaults(func=func)
         return cmd
