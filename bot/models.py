@@ -114,6 +114,17 @@ class Reminder(SQLModel, table=True):
     created_at: datetime = _when()
 
 
+class HandledUpdate(SQLModel, table=True):
+    """A Telegram update already handled, so a redelivery or a replayed POST is not handled
+    again; written in the transaction of the update's outcome, kept a day (`bot.storage`)."""
+
+    __tablename__ = "handled_updates"
+
+    # Telegram's update_id: unique per bot, given, never generated.
+    update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    handled_at: datetime = _when(index=True)
+
+
 class Feedback(SQLModel, table=True):
     """👍/👎 on an answer, anonymous; `question` is the redacted question when known."""
 

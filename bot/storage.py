@@ -30,6 +30,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, or_, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, delete, select
@@ -47,7 +49,14 @@ from bot.dialogue import (
     SavedDate,
     State,
 )
-from bot.models import ConversationState, Feedback, UnansweredQuestion, User, utcnow
+from bot.models import (
+    ConversationState,
+    Feedback,
+    HandledUpdate,
+    UnansweredQuestion,
+    User,
+    utcnow,
+)
 from bot.models import Reminder as ReminderRow
 from bot.models import SavedDate as SavedDateRow
 from bot.redact import redact
@@ -66,6 +75,10 @@ SENDING = "sending"
 # moved or finished); the user is inactive (it is skipped); another sender holds it now.
 SEND, STOPPED, INACTIVE, LOST = "send", "stopped", "inactive", "lost"
 MAX_REASON = 300
+# Handled update ids: Telegram gives up redelivering an update after a day, so an id is kept
+# that long; every so many updates (ids are consecutive), the unit of work prunes older ones.
+KEEP_HANDLED_UPDATES = timedelta(days=1)
+PRUNE_HANDLED_EVERY = 500
 
 
 class ConcurrentUpdateError(RuntimeError):
@@ -208,13 +221,16 @@ def converse(
     event: Event,
     today: date,
     now: datetime | None = None,
+    update_id: int | None = None,
     attempts: int = ATTEMPTS,
 ) -> list[Reply]:
     """Handle one event of one user: load the state, run the engine, store the outcome.
 
     `now` is the moment of the event (reminders before it are not scheduled); by default the
     clock, or the start of `today` in Taipei when `today` is not the clock's day (a test or a
-    simulation names its own day).
+    simulation names its own day). `update_id` is Telegram's: it is recorded with the outcome,
+    in the same transaction, and an update already recorded is not handled again (no replies),
+    whichever worker handled it; an update whose handling failed was not recorded.
 
     Raises:
         ConcurrentUpdateError: the user's state changed under us `attempts` times in a row.
@@ -226,6 +242,9 @@ def converse(
     for _ in range(attempts):
         with Session(db) as session:
             state, version = load_state(session, user_id=user_id)
+            if update_id is not None and not _first_handling(session, update_id=update_id):
+                log.info("update %s was handled already; ignored", update_id)
+                return []
             replies, new_state, effects = engine.handle(event, state, today=today, now=now)
             try:
                 stored = store_state(
@@ -236,10 +255,40 @@ def converse(
             if stored:
                 apply_effects(session, user_id=user_id, effects=effects)
                 session.commit()
+                if update_id is not None and update_id % PRUNE_HANDLED_EVERY == 0:
+                    forget_handled_updates(db, before=utcnow() - KEEP_HANDLED_UPDATES)
                 return replies
             session.rollback()
             log.debug("user %s changed concurrently; handling the event again", user_id)
     raise ConcurrentUpdateError(f"user {user_id}: state kept changing, event dropped")
+
+
+def _first_handling(session: Session, *, update_id: int) -> bool:
+    """Record `update_id` as handled (in the caller's transaction); False if it already was.
+
+    The insert does nothing on a conflict: a worker handling the same update at this moment
+    holds the row until it commits (then this one finds it) or rolls back (then this one
+    handles the update). The user's row is locked first, so this rarely waits at all.
+    """
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
+    statement = (
+        insert(HandledUpdate)
+        .values(update_id=update_id, handled_at=utcnow())
+        .on_conflict_do_nothing()
+        .returning(HandledUpdate.update_id)  # type: ignore[arg-type]
+    )
+    return session.exec(statement).first() is not None  # type: ignore[call-overload]
+
+
+def forget_handled_updates(db: Engine, *, before: datetime) -> int:
+    """Delete the update ids handled before `before` (Telegram redelivers for a day at most);
+    returns how many."""
+    with Session(db) as session:
+        deleted = session.exec(
+            delete(HandledUpdate).where(HandledUpdate.handled_at < before)  # type: ignore[arg-type]
+        ).rowcount  # type: ignore[call-overload]
+        session.commit()
+    return int(deleted)
 
 
 def load_state(session: Session, *, user_id: int) -> tuple[State, int | None]:

@@ -292,3 +292,97 @@ def test_a_sqlite_file_uses_write_ahead_logging(tmp_path):
     with db.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     db.dispose()
+
+
+# --- replayed updates --------------------------------------------------------------------------
+
+
+def _file_or(db, tmp_path):
+    """`db`, or a SQLite file instead of one shared in-memory connection (which cannot run two
+    transactions at once)."""
+    if db.dialect.name == "sqlite":
+        db = create_db_engine(f"sqlite:///{tmp_path / 'replays.sqlite3'}")
+        prepare(db)
+    return db
+
+
+def test_one_update_raced_by_two_workers_is_handled_once(db, tmp_path):
+    """Telegram redelivers, or a replay posts one update again, to two webhook workers at once:
+    the update id is recorded in the unit of work's transaction, so only one of them handles it
+    (both start on a user who does not exist yet, then on one who does)."""
+    db = _file_or(db, tmp_path)
+    handled: list[int] = []
+
+    def worker(update_id: int) -> None:
+        for _ in range(5):
+            replies = converse(
+                db, _Replier(), user_id=USER, event=Event.message("x"), today=TODAY,  # type: ignore[arg-type]
+                update_id=update_id,
+            )  # fmt: skip
+            handled.extend([update_id] * len(replies))
+
+    for update_id in (100_001, 100_002):
+        pool = [threading.Thread(target=worker, args=(update_id,)) for _ in range(2)]
+        for thread in pool:
+            thread.start()
+        for thread in pool:
+            thread.join()
+
+    with Session(db) as session:
+        state, version = load_state(session, user_id=USER)
+    assert handled == [100_001, 100_002]
+    assert (state.question, version) == ("2", 2)
+
+
+class _Replier(_Counter):
+    """Counts events like `_Counter` and answers each with one reply."""
+
+    def handle(self, event, state, *, today, now=None):
+        from bot.dialogue import Reply
+
+        _, new_state, effects = super().handle(event, state, today=today, now=now)
+        return [Reply(new_state.question or "")], new_state, effects
+
+
+def test_a_failed_update_is_not_recorded_so_its_redelivery_is_handled(db):
+    """The update id is written in the same transaction as the outcome: an update whose
+    handling failed was not handled, and Telegram's redelivery of it is."""
+
+    class Broken:
+        def handle(self, event, state, *, today, now=None):
+            raise RuntimeError("the engine broke")
+
+    def say(engine) -> int:
+        event = Event.message("x")
+        return len(converse(db, engine, user_id=USER, event=event, today=TODAY, update_id=7))
+
+    with pytest.raises(RuntimeError):
+        say(Broken())
+    assert say(_Replier()) == 1
+
+
+def test_handled_update_ids_are_kept_a_day_then_pruned(db):
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    from bot import storage
+    from bot.models import HandledUpdate
+
+    def say(update_id: int) -> int:
+        event = Event.message("x")
+        return len(
+            converse(db, _Replier(), user_id=USER, event=event, today=TODAY, update_id=update_id)  # type: ignore[arg-type]
+        )
+
+    assert say(1) == 1
+    assert say(1) == 0
+    with Session(db) as session:  # a day and a minute later
+        old = datetime.now(UTC) - storage.KEEP_HANDLED_UPDATES - timedelta(minutes=1)
+        session.exec(update(HandledUpdate).values(handled_at=old))  # type: ignore[call-overload]
+        session.commit()
+    assert say(2) == 1
+    assert say(storage.PRUNE_HANDLED_EVERY * 3) == 1  # every so many updates prune old ids
+    with Session(db) as session:
+        kept = sorted(row.update_id for row in session.exec(select(HandledUpdate)))
+    assert kept == [2, storage.PRUNE_HANDLED_EVERY * 3]

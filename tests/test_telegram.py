@@ -879,3 +879,25 @@ async def _eventually(condition: Callable[[], Any], timeout: float = 5.0) -> Any
             return value
         await asyncio.sleep(0.05)
     return None
+
+
+# --- replayed updates and database faults ------------------------------------------------------
+
+
+async def test_an_update_posted_again_is_answered_once(
+    fake: FakeBotApi, db: Database, engine: Engine
+) -> None:
+    """Telegram redelivers an update it thinks was lost, and a replayed POST is one again: the
+    same update posted 5 times to each of two webhook workers over one database gets one reply."""
+    workers = [build_application(settings_for(fake), db=db, engine=engine) for _ in range(2)]
+    ada = fake.user("Ada")
+    update = fake.command(ada, "start")
+    async with webhook(workers[0]) as first, webhook(workers[1]) as second:
+        statuses = await asyncio.gather(
+            *(fake.post_update(update, url=url) for url in (first, second) * 5)
+        )
+        await fake.wait_for("sendMessage", chat_id=ada["id"])
+        await asyncio.sleep(1)  # the replays' replies, were there any, would have come by now
+
+    assert statuses == [200] * 10
+    assert len(fake.calls_to("sendMessage", chat_id=ada["id"])) == 1

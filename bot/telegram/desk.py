@@ -39,8 +39,11 @@ class Desk:
         single = ThreadPoolExecutor(1, "sqlite") if db.dialect.name == "sqlite" else None
         return cls(db, engine, staff_ids, single)
 
-    async def converse(self, user_id: int, event: Event) -> list[Reply]:
-        """Handle one event of one user in the database (see `storage.converse`)."""
+    async def converse(
+        self, user_id: int, event: Event, *, update_id: int | None = None
+    ) -> list[Reply]:
+        """Handle one event of one user in the database, once per `update_id` (see
+        `storage.converse`)."""
         return await self._in_thread(
             functools.partial(
                 storage.converse,
@@ -49,6 +52,7 @@ class Desk:
                 user_id=user_id,
                 event=event,
                 today=taipei_today(),
+                update_id=update_id,
             )
         )
 

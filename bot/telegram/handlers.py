@@ -117,7 +117,9 @@ async def other_message(update: Update, context: Context) -> None:
 
 
 async def _converse(update: Update, context: Context, event: Event) -> None:
-    replies = await desk(context).converse(update.effective_user.id, event)
+    replies = await desk(context).converse(
+        update.effective_user.id, event, update_id=update.update_id
+    )
     await send_replies(context.bot, update.effective_chat.id, replies)
 
 
@@ -161,7 +163,7 @@ async def button(update: Update, context: Context) -> None:
     with suppress(BadRequest):  # too old to answer (a backlog after a restart): act on it still
         await query.answer()
     event = Event.button(data, language=_language(update))
-    replies = await desk(context).converse(query.from_user.id, event)
+    replies = await desk(context).converse(query.from_user.id, event, update_id=update.update_id)
     chat_id = query.message.chat.id if query.message else query.from_user.id
     await send_replies(context.bot, chat_id, replies, pressed=query.message)
 
