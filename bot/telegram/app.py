@@ -5,6 +5,7 @@ or behind a webhook. State lives in the database, so any number of processes can
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import logging
 import re
@@ -14,6 +15,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import Engine as Database
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import BotCommand, Update
 from telegram.constants import BotDescriptionLimit
 from telegram.error import InvalidToken, TelegramError
@@ -46,6 +49,8 @@ WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what setWebhook accepts
 # The update types the handlers use; an edited message is not asked again.
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
 MAX_CONCURRENT_UPDATES = 16
+# A load balancer's check waits this long for the database (under its own usual 5 s timeout).
+HEALTH_TIMEOUT = 3.0
 # A user's updates waiting or running; past it they are dropped with one "slow down" (an album
 # is 10 messages; a forward of 100 is one tap, and would keep the user waiting for minutes).
 MAX_BACKLOG = 10
@@ -122,9 +127,31 @@ def build_application(
     if rate_limit:
         builder = builder.rate_limiter(rate_limiter())
     application = builder.build()
-    application.bot_data[DESK_KEY] = Desk.over(db, engine, settings.staff_ids)
+    desk = application.bot_data[DESK_KEY] = Desk.over(db, engine, settings.staff_ids)
+    webhook.serve_health(application.update_queue, functools.partial(health, desk))
     add_handlers(application, staff_ids=settings.staff_ids)
     return application
+
+
+async def health(desk: Desk) -> tuple[bool, dict[str, Any]]:
+    """The webhook's `GET /healthz`: healthy when the database answers `SELECT 1` within
+    HEALTH_TIMEOUT seconds and the knowledge is loaded; (healthy, a small JSON report)."""
+    knowledge = desk.engine.knowledge
+    loaded = {"answers": len(knowledge.faq), "guides": len(knowledge.guides)}
+    try:
+        await asyncio.wait_for(asyncio.to_thread(_select_1, desk.db), HEALTH_TIMEOUT)
+        database = "ok"
+    except (SQLAlchemyError, TimeoutError) as exc:
+        log.warning("health check: the database does not answer: %s", type(exc).__name__)
+        database = "unreachable"
+    healthy = database == "ok" and loaded["answers"] > 0
+    status = "ok" if healthy else "unavailable"
+    return healthy, {"status": status, "database": database, "knowledge": loaded}
+
+
+def _select_1(db: Database) -> None:
+    with db.connect() as connection:
+        connection.execute(text("SELECT 1"))
 
 
 def add_handlers(application: Application, *, staff_ids: frozenset[int]) -> None:  # type: ignore[type-arg]

@@ -6,12 +6,15 @@ Here the handler streams: the method, content type and `X-Telegram-Bot-Api-Secre
 checked as soon as the headers arrive (403; a body of more than 64 KB is then never read), and
 a signed body is refused past `MAX_BODY_BYTES`. PTB builds its Tornado application inside the
 Updater, with no setting for this, so `install` swaps in this one where the Updater looks it up.
+The same server answers a load balancer's `GET /healthz` (`serve_health`), reading no body.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import tornado.web
 from telegram import Bot
@@ -22,6 +25,19 @@ from telegram.ext._utils.webhookhandler import TelegramHandler, WebhookAppClass
 # 1,024, plus entities and the replied-to message): 1 MB leaves room for any.
 MAX_BODY_BYTES = 1024 * 1024
 SMALL_BODY_BYTES = 64 * 1024  # a refused body up to this is read (and dropped) to answer 403
+HEALTH_PATH = "/healthz"
+
+# (healthy, a small JSON report): what `GET /healthz` answers, 200 when healthy, else 503.
+HealthCheck = Callable[[], Awaitable[tuple[bool, dict[str, Any]]]]
+# The Updater builds the server with only the bot, the update queue and the secret; the queue is
+# the one object it shares with its Application, so each application's check is kept by it.
+_health_checks: WeakKeyDictionary[asyncio.Queue, HealthCheck] = WeakKeyDictionary()  # type: ignore[type-arg]
+
+
+def serve_health(update_queue: asyncio.Queue, check: HealthCheck) -> None:  # type: ignore[type-arg]
+    """Answer `GET /healthz` with `check` on the webhook server of the application whose update
+    queue this is (without a check, /healthz is a 404 like any other path)."""
+    _health_checks[update_queue] = check
 
 
 @tornado.web.stream_request_body
@@ -69,8 +85,35 @@ class NotTheWebhook(tornado.web.RequestHandler):
         raise tornado.web.HTTPError(404)
 
 
+@tornado.web.stream_request_body
+class Health(tornado.web.RequestHandler):
+    """`GET /healthz`: the application's health check as JSON, 200 or 503. Any other method is
+    refused on the headers (405, body unread); a GET's body, if any, is capped and dropped."""
+
+    def initialize(self, update_queue: asyncio.Queue) -> None:  # type: ignore[type-arg]
+        self._check = _health_checks.get(update_queue)
+
+    def prepare(self) -> None:
+        self.request.connection.set_max_body_size(SMALL_BODY_BYTES)  # type: ignore[union-attr]
+        if self._check is None:
+            raise tornado.web.HTTPError(404)
+        if self.request.method != "GET":
+            raise tornado.web.HTTPError(405)
+
+    def data_received(self, chunk: bytes) -> None:
+        """Dropped: a health check has nothing to read."""
+
+    async def get(self) -> None:
+        assert self._check is not None  # prepare refused the request otherwise
+        healthy, report = await self._check()
+        self.set_status(200 if healthy else 503)
+        self.set_header("Cache-Control", "no-store")
+        self.finish(report)  # a dict goes out as JSON
+
+
 class GuardedWebhookApp(WebhookAppClass):
-    """PTB's Tornado application with the guarded handler and a 404 that reads nothing."""
+    """PTB's Tornado application with the guarded handler, the health check and a 404 that
+    reads nothing."""
 
     def __init__(
         self,
@@ -85,7 +128,10 @@ class GuardedWebhookApp(WebhookAppClass):
             "update_queue": update_queue,
             "secret_token": secret_token,
         }
-        handlers = [(rf"{webhook_path}/?", GuardedTelegramHandler, self.shared_objects)]
+        handlers = [
+            (rf"{webhook_path}/?", GuardedTelegramHandler, self.shared_objects),
+            (HEALTH_PATH, Health, {"update_queue": update_queue}),
+        ]
         tornado.web.Application.__init__(self, handlers, default_handler_class=NotTheWebhook)
 
 
