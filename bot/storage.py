@@ -32,7 +32,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, or_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, delete, select
 
@@ -239,28 +239,62 @@ def converse(
         now = utcnow()
         if taipei_today(now) != today:
             now = datetime.combine(today, time(), tzinfo=TAIPEI)
+    connection_lost = False
     for _ in range(attempts):
-        with Session(db) as session:
-            state, version = load_state(session, user_id=user_id)
-            if update_id is not None and not _first_handling(session, update_id=update_id):
-                log.info("update %s was handled already; ignored", update_id)
-                return []
-            replies, new_state, effects = engine.handle(event, state, today=today, now=now)
-            try:
-                stored = store_state(
-                    session, user_id=user_id, state=new_state, version=version, old=state
-                )
-            except IntegrityError:  # another worker created this new user first
-                stored = False
-            if stored:
-                apply_effects(session, user_id=user_id, effects=effects)
-                session.commit()
-                if update_id is not None and update_id % PRUNE_HANDLED_EVERY == 0:
-                    forget_handled_updates(db, before=utcnow() - KEEP_HANDLED_UPDATES)
-                return replies
-            session.rollback()
-            log.debug("user %s changed concurrently; handling the event again", user_id)
+        try:
+            replies = _handle_once(
+                db, engine, user_id=user_id, event=event, today=today, now=now,
+                update_id=update_id,
+            )  # fmt: skip
+        except DBAPIError as exc:
+            # The connection dropped (a server restart, a failover, a network cut): the
+            # transaction was rolled back and the engine is pure, so the event is handled again,
+            # once, on a new connection (the pool has discarded the dead ones). Had the commit
+            # gone through before the drop, the update id is found handled: nothing twice.
+            if connection_lost or not exc.connection_invalidated:
+                raise
+            connection_lost = True
+            log.warning("user %s: the database connection was lost; handling the event again: "
+                        "%s", user_id, exc.orig)  # fmt: skip
+            continue
+        if replies is not None:
+            if update_id is not None and update_id % PRUNE_HANDLED_EVERY == 0:
+                _prune_handled_updates(db)
+            return replies
+        log.debug("user %s changed concurrently; handling the event again", user_id)
     raise ConcurrentUpdateError(f"user {user_id}: state kept changing, event dropped")
+
+
+def _handle_once(
+    db: Engine,
+    engine: dialogue.Engine,
+    *,
+    user_id: int,
+    event: Event,
+    today: date,
+    now: datetime,
+    update_id: int | None,
+) -> list[Reply] | None:
+    """One try of `converse` in one transaction: the replies, or None if the user's row
+    changed under us (nothing was written)."""
+    with Session(db) as session:
+        state, version = load_state(session, user_id=user_id)
+        if update_id is not None and not _first_handling(session, update_id=update_id):
+            log.info("update %s was handled already; ignored", update_id)
+            return []
+        replies, new_state, effects = engine.handle(event, state, today=today, now=now)
+        try:
+            stored = store_state(
+                session, user_id=user_id, state=new_state, version=version, old=state
+            )
+        except IntegrityError:  # another worker created this new user first
+            stored = False
+        if not stored:
+            session.rollback()
+            return None
+        apply_effects(session, user_id=user_id, effects=effects)
+        session.commit()
+        return replies
 
 
 def _first_handling(session: Session, *, update_id: int) -> bool:
@@ -278,6 +312,14 @@ def _first_handling(session: Session, *, update_id: int) -> bool:
         .returning(HandledUpdate.update_id)  # type: ignore[arg-type]
     )
     return session.exec(statement).first() is not None  # type: ignore[call-overload]
+
+
+def _prune_handled_updates(db: Engine) -> None:
+    """Housekeeping after an update was handled: its failure must not fail the update."""
+    try:
+        forget_handled_updates(db, before=utcnow() - KEEP_HANDLED_UPDATES)
+    except DBAPIError as exc:
+        log.warning("pruning handled update ids failed (the next prune will): %s", exc.orig)
 
 
 def forget_handled_updates(db: Engine, *, before: datetime) -> int:

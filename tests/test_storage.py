@@ -386,3 +386,37 @@ def test_handled_update_ids_are_kept_a_day_then_pruned(db):
     with Session(db) as session:
         kept = sorted(row.update_id for row in session.exec(select(HandledUpdate)))
     assert kept == [2, storage.PRUNE_HANDLED_EVERY * 3]
+
+
+# --- a lost connection ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("statement", ["SELECT users", "UPDATE users", "INSERT INTO handled"])
+def test_a_connection_killed_mid_update_is_handled_again_once(db, statement):
+    """PostgreSQL drops the connection (a restart, a failover, a network cut) in the middle of
+    a unit of work: nothing was committed and the engine is pure, so the event is handled again
+    on a new connection, once; a second loss fails the event."""
+    from sqlalchemy.exc import OperationalError
+
+    from tests.test_reminders import connection_killed
+
+    if db.dialect.name != "postgresql":
+        pytest.skip("a connection killed under the unit of work: PostgreSQL's failure")
+
+    def say(update_id: int) -> int:
+        event = Event.message("x")
+        return len(
+            converse(db, _Replier(), user_id=USER, event=event, today=TODAY, update_id=update_id)  # type: ignore[arg-type]
+        )
+
+    assert say(1) == 1
+    with connection_killed(db, statement) as hits:
+        assert say(2) == 1
+    with connection_killed(db, statement, times=2), pytest.raises(OperationalError):
+        say(3)
+    assert say(4) == 1
+
+    with Session(db) as session:
+        state, version = load_state(session, user_id=USER)
+    assert len(hits) == 1
+    assert (state.question, version) == ("3", 3)
