@@ -588,6 +588,11 @@ def test_renewal_reminders_are_each_named_for_what_they_are(chat, lang):
     }[lang]  # fmt: skip
     for name in names:
         assert on.text.count(name) == 1, (name, on.text)
+    chat.command("reminders")  # the ✖️ buttons and the "cancelled" note name them the same way
+    buttons = [label for label in chat.labels if label.startswith("✖️")]
+    assert [sum(name in b for b in buttons) for name in names] == [1, 1, 1, 1], buttons
+    [reply] = chat.press(next(b for b in buttons if names[1] in b))
+    assert names[1] in reply.text
 
 
 @LANGS

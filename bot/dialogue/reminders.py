@@ -122,7 +122,7 @@ def my_reminders(turn: Turn, state: State, *, edit: bool = False, note: str = ""
                 "✖️ Cancel %(day)s: %(label)s",
                 cb.CancelReminder(r.kind, schedule.rule_number(r)),
                 day=send_date(r).isoformat(),
-                label=deadlines.KINDS[r.kind].output(r.key).label[turn.lang],
+                label=schedule.label(r, turn.lang),
             ),
         )
         for r in state.reminders
@@ -157,7 +157,7 @@ def cancel_reminder(turn: Turn, state: State, action: cb.CancelReminder) -> Outc
     note = turn.gettext(
         "Cancelled the reminder of %(day)s: %(label)s.",
         day=format_full_date(send_date(cancelled), turn.lang),
-        label=deadlines.KINDS[action.kind].output(rule.key).label[turn.lang],
+        label=schedule.label(cancelled, turn.lang),
     )
     return [my_reminders(turn, new_state, edit=True, note=note)], new_state
 
