@@ -141,6 +141,16 @@ def ask_date(
 def date_typed(turn: Turn, state: State, text: str, awaited: str) -> Outcome | None:
     """The deadlines for a date typed while `awaited` ("<kind>[:<profile>]") waits for one; a
     re-ask if it is no date; None for a question, or a calculator that no longer exists."""
+    return _typed(turn, state, text, awaited, reask=True)
+
+
+def another_date(turn: Turn, state: State, text: str, awaited: str) -> Outcome | None:
+    """Right after a result, a date typed alone is a new date for the same calculator
+    (anything else is read as usual: no re-ask)."""
+    return _typed(turn, state, text, awaited, reask=False)
+
+
+def _typed(turn: Turn, state: State, text: str, awaited: str, *, reask: bool) -> Outcome | None:
     kind, _, profile_text = awaited.partition(":")
     profile = profile_text or None
     if not computable(kind, profile):
@@ -148,24 +158,9 @@ def date_typed(turn: Turn, state: State, text: str, awaited: str) -> Outcome | N
     try:
         reading = read_date(text, today=turn.today)
     except DateInputError as exc:
-        if not _DIGIT.search(text) and turn.matcher.match(text).answer is not None:
+        if not reask or (not _DIGIT.search(text) and turn.matcher.match(text).answer is not None):
             return None  # "how do I renew?" while we wait for a date: a question, answer it
         return [ask_date(turn, kind, profile, error=exc.message(turn.lang))], state
-    result = deadline_result(turn, kind, reading.value, profile, roc_year=reading.roc_year)
-    return [result], after_result(state, kind, profile)
-
-
-def another_date(turn: Turn, state: State, text: str, awaited: str) -> Outcome | None:
-    """Right after a result, a date typed alone is a new date for the same calculator
-    (anything else is read as usual: no re-ask)."""
-    kind, _, profile_text = awaited.partition(":")
-    profile = profile_text or None
-    if not computable(kind, profile):
-        return None
-    try:
-        reading = read_date(text, today=turn.today)
-    except DateInputError:
-        return None
     result = deadline_result(turn, kind, reading.value, profile, roc_year=reading.roc_year)
     return [result], after_result(state, kind, profile)
 
