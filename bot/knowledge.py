@@ -180,6 +180,10 @@ class FaqEntry(_Frozen):
     related: tuple[str, ...] = ()
     links: tuple[Link, ...] = ()
     source: tuple[Source, ...]
+    # A concept of synonyms.yaml a question about this topic names (the renewal topics: `renew`);
+    # without it the topic scores a little less, so "expedite Hong Kong applications" is not read
+    # as the Hong Kong renewal topic.
+    anchor: str | None = None
 
 
 class SynonymGroup(_Frozen):
@@ -867,11 +871,21 @@ def check_knowledge(root: Path = KNOWLEDGE_DIR) -> tuple[Knowledge | None, list[
     synonyms = _load_synonyms(col)
     guides = _load_guides(col, faq)
     out_of_scope = _load_out_of_scope(col, faq)
+    _check_anchors(col, faq, {g.id for g in synonyms})
     problems = sorted(set(col.problems))
     if problems:
         return None, problems
     knowledge = Knowledge(faq=faq, synonyms=synonyms, guides=guides, out_of_scope=out_of_scope)
     return knowledge, []
+
+
+def _check_anchors(col: _Collector, faq: dict[str, FaqEntry], concepts: set[str]) -> None:
+    for entry in faq.values():
+        if entry.anchor is not None and entry.anchor not in concepts:
+            path = col.root / "faq" / f"{entry.id}.yaml"
+            lines = path.read_text(encoding="utf-8").splitlines()
+            line = next((i for i, text in enumerate(lines, 1) if text.startswith("anchor:")), 1)
+            col.add(path, line, f"anchor {entry.anchor!r} is not a concept of synonyms.yaml")
 
 
 @cache

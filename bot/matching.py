@@ -55,6 +55,7 @@ class Tuning:
     answer_margin: float = 0.02  # …and leads the runner-up by this much,
     lone_threshold: float = 0.19  # or reaches this and stands alone:
     lone_ratio: float = 1.5  # this many times the runner-up's score
+    anchor_penalty: float = 0.8  # a topic whose anchor concept the question does not name
     candidate_threshold: float = 0.16  # below this a topic is not even offered
     candidate_window: float = 0.12  # offer topics within this distance of the best
     max_candidates: int = 3
@@ -357,6 +358,7 @@ class Matcher:
             total = sum(tf.values()) + alpha * vocab_size
             self._log_unseen[topic_id] = math.log(alpha / total)
             self._log_p[topic_id] = {f: math.log((c + alpha) / total) for f, c in tf.items()}
+        self._anchors = {e.id: "#" + e.anchor for e in knowledge.faq.values() if e.anchor}
         # Ties are broken by topic id, so that equal scores rank the same way every time.
         self._tie_order = {tid: -i for i, tid in enumerate(sorted(self._topic_norms))}
         # token_sort_ratio is ratio over sorted tokens: sort each phrase's tokens once, here.
@@ -426,6 +428,9 @@ class Matcher:
                 + t.fuzz_weight * best_fuzz.get(topic_id, 0.0)
             )
             vote = (1 + t.bayes_weight * posterior[topic_id]) / (1 + t.bayes_weight)
+            anchor = self._anchors.get(topic_id)
+            if anchor is not None and anchor not in feats:
+                raw_score *= t.anchor_penalty  # "expedite Hong Kong…" without "renew"
             scores.append(Scored(topic_id, raw_score * vote * coverage**power))
         return scores, coverage
 

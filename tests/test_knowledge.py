@@ -68,6 +68,7 @@ EXPECTED_BAD = [
     "knowledge_bad/faq/beta.yaml:6: answer.zh has no Chinese",
     "knowledge_bad/faq/beta.yaml:9: sample question '問題一' is also in alpha",
     "knowledge_bad/faq/beta.yaml:13: malformed URL 'not a url'",
+    "knowledge_bad/faq/beta.yaml:14: anchor 'no_such_concept' is not a concept of synonyms.yaml",
     "knowledge_bad/faq/broken.yaml:3: invalid YAML",
     "knowledge_bad/faq/delta-links.yaml:4: URL 'https://gold-card.nat.gov.tw/zh/faq/how-do-i-change"
     "-my-address/' in answer is not on an official host",

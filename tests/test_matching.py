@@ -142,3 +142,18 @@ def test_long_chinese_sentences_are_not_penalised_for_their_bigrams(matcher, que
     # Bigrams that straddle word boundaries (經在, 灣了) are unknown in any real sentence.
     result = matcher.match(question)
     assert result.answer is not None and result.answer.id == topic
+
+
+def test_a_topic_whose_anchor_the_question_does_not_name_scores_less(matcher):
+    """The renewal topics are anchored on `renew`: "expedite Hong Kong and Macau applications"
+    is about first applications, not the Hong Kong renewal topic."""
+    assert matcher.knowledge.faq["renewal-hk-macau"].anchor == "renew"
+    scores = dict(
+        (s.id, s.score)
+        for s in matcher.score_all("Is it possible to expedite Hong Kong and Macau applications?")[
+            0
+        ]
+    )
+    assert scores["hk-macau-mainland-born"] > scores["renewal-hk-macau"]
+    renewing = matcher.match("I'm from Hong Kong, anything special when I renew my gold card?")
+    assert renewing.answer is not None and renewing.answer.id == "renewal-hk-macau"
