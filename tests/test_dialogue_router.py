@@ -57,6 +57,14 @@ def test_another_date_typed_after_a_result_is_computed_too(user, lang):
 
 
 @LANGS
+def test_another_date_is_answered_in_the_language_of_the_question_before(user, lang):
+    other = "zh" if lang == "en" else "en"
+    user.say(DATED[other])  # a Chinese question from an English user is answered in Chinese
+    [result] = user.say("2027-08-31")
+    assert WINDOW_OPENS[other] in result.text
+
+
+@LANGS
 def test_a_question_after_a_result_is_still_answered(user, lang):
     user.say(DATED[lang])
     [reply] = user.say(HOW_TO_APPLY[lang])

@@ -31,6 +31,7 @@ from bot.dialogue.core import (
 )
 from bot.dialogue.menus import expired, menu_row
 from bot.dialogue.reminders import remind_rows, reminders_replaced, with_reminders
+from bot.textnorm import LANGS, Lang
 
 _DIGIT = re.compile(r"\d")
 
@@ -151,8 +152,11 @@ def another_date(turn: Turn, state: State, text: str, awaited: str) -> Outcome |
 
 
 def _typed(turn: Turn, state: State, text: str, awaited: str, *, reask: bool) -> Outcome | None:
-    kind, _, profile_text = awaited.partition(":")
+    kind, _, rest = awaited.partition(":")
+    profile_text, _, lang = rest.partition(":")
     profile = profile_text or None
+    if lang in LANGS and lang != turn.lang:
+        turn = turn.in_lang(lang)  # the language the result was just given in
     if not computable(kind, profile):
         return None
     try:
@@ -162,12 +166,13 @@ def _typed(turn: Turn, state: State, text: str, awaited: str, *, reask: bool) ->
             return None  # "how do I renew?" while we wait for a date: a question, answer it
         return [ask_date(turn, kind, profile, error=exc.message(turn.lang))], state
     result = deadline_result(turn, kind, reading.value, profile, roc_year=reading.roc_year)
-    return [result], after_result(state, kind, profile)
+    return [result], after_result(state, kind, profile, turn.lang)
 
 
-def after_result(state: State, kind: str, profile: str | None) -> State:
-    """The state after a calculator answered: a date typed next is another date for it."""
-    return replace(state, pending=f"again:{kind}" + (f":{profile}" if profile else ""))
+def after_result(state: State, kind: str, profile: str | None, lang: Lang) -> State:
+    """The state after a calculator answered in `lang`: a date typed next is another date for
+    it, answered in the same language ("again:<kind>:<profile>:<lang>")."""
+    return replace(state, pending=f"again:{kind}:{profile or ''}:{lang}")
 
 
 def deadline_result(

@@ -109,7 +109,7 @@ def _answered(turn: Turn, state: State, route: Route) -> Outcome:
     for offer in route.offers:
         if offer.kind == "deadline" and offer.date is not None:
             replies.append(deadline_result(turn, offer.id, offer.date, offer.profile))
-            state = after_result(state, offer.id, offer.profile)
+            state = after_result(state, offer.id, offer.profile, turn.lang)
     return replies, state
 
 
