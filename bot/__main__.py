@@ -234,7 +234,7 @@ def _serve(*, webhook_port: int | None, listen: str = "0.0.0.0") -> int:
 
     from bot.config import Settings
     from bot.redact import configure_logging, settings_secrets
-    from bot.storage import SchemaError
+    from bot.storage import SchemaError, UnwritableDatabase
     from bot.telegram.app import (
         QuietRefusedToken,
         SetupError,
@@ -243,6 +243,7 @@ def _serve(*, webhook_port: int | None, listen: str = "0.0.0.0") -> int:
         run_webhook,
         webhook_settings,
     )
+    from bot.telegram.handlers import STOPPED_BY
 
     settings = Settings()
     configure_logging(settings.log_level, secrets=settings_secrets(settings))
@@ -256,7 +257,7 @@ def _serve(*, webhook_port: int | None, listen: str = "0.0.0.0") -> int:
             run_polling(application)
         else:
             run_webhook(application, settings, port=webhook_port, listen=listen)
-    except (SetupError, SchemaError) as exc:
+    except (SetupError, SchemaError, UnwritableDatabase) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except InvalidToken:
@@ -265,6 +266,9 @@ def _serve(*, webhook_port: int | None, listen: str = "0.0.0.0") -> int:
         return EXIT_USAGE
     except NetworkError as exc:
         print(f"error: cannot reach the Bot API: {exc}", file=sys.stderr)
+        return 1
+    if stopped_by := application.bot_data.get(STOPPED_BY):  # e.g. its database file deleted
+        print(f"error: {stopped_by}", file=sys.stderr)
         return 1
     return 0
 

@@ -16,6 +16,7 @@ one sender wins, held by a lease (see "reminders" below).
 from __future__ import annotations
 
 import logging
+import os
 import tempfile
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
@@ -89,6 +90,14 @@ class SchemaError(RuntimeError):
     """The database is not at the latest migration."""
 
 
+class UnwritableDatabase(RuntimeError):
+    """The SQLite database (its file or folder) cannot be written: the bot cannot run on it."""
+
+
+class DatabaseFileGone(RuntimeError):
+    """The SQLite file was deleted or replaced under the running bot: it must stop."""
+
+
 # --- engine and schema -------------------------------------------------------------------------
 
 
@@ -106,6 +115,9 @@ def create_db_engine(url: str) -> Engine:
     event.listen(engine, "connect", _sqlite_connect)
     if not memory:
         event.listen(engine, "connect", _sqlite_file_connect)
+        same_file = _SameFile()
+        event.listen(engine, "connect", same_file.opened)
+        event.listen(engine, "begin", same_file.check)  # before BEGIN: nothing is written
     event.listen(engine, "begin", _sqlite_begin)
     return engine
 
@@ -126,6 +138,40 @@ def _sqlite_file_connect(dbapi_connection: Any, _record: object) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+class _SameFile:
+    """The SQLite file the engine first opened, checked before every transaction.
+
+    A connection keeps writing to a deleted file's inode without an error, and everything
+    written is gone at the next start; a new connection would create an empty file instead. So
+    a transaction on a file that is no longer at its path raises `DatabaseFileGone` (one
+    `stat`, a few microseconds).
+    """
+
+    def __init__(self) -> None:
+        self.path: str | None = None
+        self.identity: tuple[int, int] | None = None
+
+    def opened(self, dbapi_connection: Any, _record: object) -> None:
+        if self.identity is None:
+            (_, _, path) = dbapi_connection.execute("PRAGMA database_list").fetchone()
+            self.path, self.identity = path, self._identity(path)
+
+    def check(self, _connection: Connection) -> None:
+        if self.path and self.identity and self._identity(self.path) != self.identity:
+            raise DatabaseFileGone(
+                f"the database file {self.path} was deleted or replaced while the bot ran; "
+                "stopped rather than write where nothing is kept (restore it, or start afresh)"
+            )
+
+    @staticmethod
+    def _identity(path: str) -> tuple[int, int] | None:
+        try:
+            found = os.stat(path)
+        except FileNotFoundError:
+            return None
+        return found.st_dev, found.st_ino
 
 
 def _sqlite_begin(connection: Connection) -> None:
@@ -182,6 +228,18 @@ def scratch_database(url: str | None = None) -> Iterator[Engine | None]:
         admin.dispose()
 
 
+def check_writable(db: Engine) -> None:
+    """Write to the database and change nothing: a read-only file (or a read-only connection)
+    refuses it. SQLite opens a file it may not write read-only without a word, reads work, and
+    every write fails later; checking the permissions instead would pass for root.
+
+    Raises:
+        OperationalError: the database refused the write.
+    """
+    with db.begin() as connection:
+        connection.exec_driver_sql("UPDATE alembic_version SET version_num = version_num")
+
+
 def head_revision() -> str:
     head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
     assert head is not None, "no migrations"
@@ -200,7 +258,14 @@ def prepare(db: Engine) -> None:
     Procfile's release step), never by whichever worker starts first.
     """
     if db.dialect.name == "sqlite":
-        migrate(db)
+        try:
+            migrate(db)
+            check_writable(db)
+        except OperationalError as exc:
+            raise UnwritableDatabase(
+                f"cannot write the SQLite database {db.url.database}: {exc.orig} "
+                "(check the file's and its folder's permissions, or set DATABASE_URL)"
+            ) from exc
         return
     current, head = current_revision(db), head_revision()
     if current != head:

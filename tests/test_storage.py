@@ -420,3 +420,45 @@ def test_a_connection_killed_mid_update_is_handled_again_once(db, statement):
         state, version = load_state(session, user_id=USER)
     assert len(hits) == 1
     assert (state.question, version) == ("3", 3)
+
+
+# --- SQLite faults -------------------------------------------------------------------------------
+
+
+def test_a_read_only_database_is_refused_at_start_up(tmp_path):
+    """SQLite opens a file it may not write read-only without a word: reads work and every
+    write fails later. A read-only connection (`mode=ro`) is that, for root too, whom a
+    read-only file does not stop (the processes in `tests/test_telegram.py` try the file)."""
+    from bot.storage import UnwritableDatabase
+
+    path = tmp_path / "bot.sqlite3"
+    prepare(create_db_engine(f"sqlite:///{path}"))
+    read_only = create_db_engine(f"sqlite:///file:{path}?mode=ro&uri=true")
+
+    with pytest.raises(UnwritableDatabase, match="attempt to write a readonly database"):
+        prepare(read_only)
+
+
+@pytest.mark.parametrize("how", ["deleted", "replaced"])
+def test_a_database_file_deleted_while_running_stops_the_next_unit_of_work(tmp_path, how):
+    """A deleted file stays writable through the open connection, and all of it is gone at the
+    next start: the next unit of work refuses to run instead, writing nothing."""
+    import os
+
+    from bot.storage import DatabaseFileGone
+
+    path = tmp_path / "bot.sqlite3"
+    db = create_db_engine(f"sqlite:///{path}")
+    prepare(db)
+    converse(db, _Replier(), user_id=USER, event=Event.message("x"), today=TODAY)  # type: ignore[arg-type]
+    for file in tmp_path.glob("bot.sqlite3*"):
+        file.unlink()
+    if how == "replaced":
+        other = create_db_engine(f"sqlite:///{tmp_path / 'other.sqlite3'}")
+        prepare(other)
+        other.dispose()
+        os.rename(tmp_path / "other.sqlite3", path)
+
+    with pytest.raises(DatabaseFileGone, match=f"the database file {path} was deleted"):
+        converse(db, _Replier(), user_id=USER, event=Event.message("x"), today=TODAY)  # type: ignore[arg-type]
+    db.dispose()

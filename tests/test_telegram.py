@@ -921,3 +921,91 @@ async def test_a_connection_killed_mid_update_is_answered_once_not_sorry(
     assert len(hits) == 1
     assert not text_of(answer).startswith("Sorry")
     assert len(fake.calls_to("sendMessage", chat_id=ada["id"])) == 2
+
+
+@pytest.fixture
+def open_folder() -> Any:
+    """A folder a process run as nobody can reach (pytest's tmp_path is root's alone)."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    folder = Path(tempfile.mkdtemp(prefix="goldcard-"))
+    folder.chmod(0o777)
+    yield folder
+    folder.chmod(0o700)
+    shutil.rmtree(folder)
+
+
+def _unprivileged() -> list[str]:
+    """The command prefix that runs a process as nobody when the tests run as root (CI), whom
+    permissions never stop."""
+    if os.geteuid() != 0:
+        return []
+    import shutil
+
+    if shutil.which("setpriv") is None:
+        pytest.skip("as root without setpriv, file permissions cannot be tried")
+    return ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+
+@pytest.mark.parametrize(
+    "fault", ["read-only file", "read-only folder", "file in a read-only folder"]
+)
+async def test_an_unwritable_database_stops_the_bot_at_start_in_one_line(
+    fake: FakeBotApi, open_folder, fault: str
+) -> None:
+    """A read-only SQLite file started the bot, which then answered every update "sorry"; a
+    read-only folder was a traceback. Both are one line and exit status 2, like a bad setting."""
+    from bot.storage import create_db_engine, prepare
+
+    path = open_folder / "bot.sqlite3"
+    if fault != "read-only folder":
+        db = create_db_engine(f"sqlite:///{path}")
+        prepare(db)
+        db.dispose()
+        path.chmod(0o444 if fault == "read-only file" else 0o666)
+    if fault != "read-only file":
+        open_folder.chmod(0o555)
+    env = {k: v for k, v in os.environ.items() if k not in ("STAFF_IDS", "WEBHOOK_URL")}
+    env |= {"BOT_TOKEN": fake.token, "TELEGRAM_API_BASE_URL": fake.base_url,
+            "DATABASE_URL": f"sqlite:///{path}", "LOG_LEVEL": "WARNING"}  # fmt: skip
+    process = await asyncio.create_subprocess_exec(
+        *_unprivileged(), sys.executable, "-m", "bot", "run",
+        cwd=ROOT, env=env, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        _, stderr = await asyncio.wait_for(process.communicate(), 30)
+    finally:
+        await _kill(process)
+
+    assert process.returncode == 2, stderr.decode()
+    assert stderr.decode().startswith(f"error: cannot write the SQLite database {path}: ")
+    assert stderr.decode().count("\n") == 1
+    assert not fake.calls_to("getUpdates")  # it never started
+
+
+async def test_a_database_file_deleted_under_the_running_bot_stops_it(
+    fake: FakeBotApi, tmp_path
+) -> None:
+    """A deleted SQLite file took every write since to an unlinked inode, all of it gone at the
+    next start: the bot now tells the user something went wrong, stops, and says why."""
+    process = await _start_bot(fake, tmp_path, "run")
+    try:
+        assert await fake.wait_until(lambda: fake.long_polling, timeout=20), "never polled"
+        ada = fake.user("Ada")
+        (welcome,) = await say(fake, fake.command(ada, "start"))
+        for file in tmp_path.glob("bot.sqlite3*"):
+            file.unlink()
+        (sorry,) = await say(fake, fake.command(ada, "help"))
+        _, stderr = await asyncio.wait_for(process.communicate(), 20)
+    finally:
+        await _kill(process)
+
+    assert text_of(welcome).startswith("Hi! 👋")
+    assert text_of(sorry).startswith("Sorry, something went wrong")
+    assert process.returncode == 1
+    *_, last = stderr.decode().splitlines()
+    database = tmp_path / "bot.sqlite3"
+    assert last.startswith(f"error: the database file {database} was deleted or replaced")
+    assert not database.exists()  # nothing was written to a new, empty one

@@ -20,6 +20,7 @@ from bot.dates import taipei_today
 from bot.dialogue import N_, Button, Event, Reply
 from bot.i18n import lang_of, translations
 from bot.redact import redact
+from bot.storage import DatabaseFileGone
 from bot.telegram.desk import desk
 from bot.telegram.sending import send_replies
 from bot.telegram.sharing import ASK_THE_BOT, inline_results, query_lang, staff_links_html
@@ -36,6 +37,8 @@ ASK_IN_PRIVATE = N_(
     "Ask me that in a private chat: what I keep about you is shown only there, never in a group."
 )
 OPEN_PRIVATE_CHAT = N_("💬 Ask me in private")
+# Why the bot stopped itself, in `bot_data` (the command line says it and exits non-zero).
+STOPPED_BY = "stopped_by"
 INLINE_CACHE_SECONDS = 300  # answers change only with a deployment
 Context = ContextTypes.DEFAULT_TYPE
 # What answers with one user's data: in a group it would show it to everyone.
@@ -227,7 +230,12 @@ async def error(update: object, context: Context) -> None:
         log.info("user %s blocked the bot; marked inactive", chat.id)
         await desk(context).deactivate(chat.id)
         return
-    log.error("failed: %s", describe(update), exc_info=context.error)
+    if isinstance(context.error, DatabaseFileGone):  # nowhere left to keep anything: stop
+        log.critical("stopping: %s", context.error)
+        context.bot_data[STOPPED_BY] = str(context.error)
+        context.application.stop_running()
+    else:
+        log.error("failed: %s", describe(update), exc_info=context.error)
     if chat is not None and not isinstance(context.error, Forbidden):
         sorry = translations(lang_of(_language(update))).gettext(SOMETHING_WENT_WRONG)
         with suppress(TelegramError):  # the failure may be Telegram's own; nothing more to do
