@@ -94,6 +94,7 @@ class Router:
     def __init__(self, knowledge: Knowledge, matcher: Matcher) -> None:
         self.knowledge = knowledge
         self.matcher = matcher
+        self._cited_step = self._steps_citing()
         self._step_features = {
             guide.id: {
                 step.n: self._features(step.title.zh + " " + step.title.en)
@@ -179,6 +180,8 @@ class Router:
         offers: list[Offer] = []
         if (guide := GUIDE_OF_TOPIC.get(topic)) is not None:
             offers.append(Offer("guide", guide, self._step(guide, text)))
+        elif (cited := self._cited_step.get(topic)) is not None:
+            offers.append(Offer("guide", *cited))  # the one step that explains it
         if (kind := CALCULATOR_OF_TOPIC.get(topic)) is not None:
             given = next((d.value for d in dates if not d.relative or kind in _EVENT_KINDS), None)
             profile = _profile(text) if kind == "processing" else None
@@ -190,6 +193,35 @@ class Router:
             first = given is not None or asks_to_calculate(text)
             offers.insert(0, calculator) if first else offers.append(calculator)
         return tuple(offers)
+
+    def _steps_citing(self) -> dict[str, tuple[str, int]]:
+        """Topics without a guide of their own that the steps of one guide cite (at most
+        `MAX_CITING_STEPS` of them), and the step whose title is closest to the topic's: offered
+        with the answer (the questions before the form → apply step 8). Topics every login step
+        cites (the browser, the platform) are no one step's."""
+        citing: dict[str, list[tuple[str, int, str]]] = {}
+        for guide in self.knowledge.guides.values():
+            for step in guide.steps:
+                title = step.title.zh + " " + step.title.en
+                for topic in step.topics:
+                    citing.setdefault(topic, []).append((guide.id, step.n, title))
+        chosen: dict[str, tuple[str, int]] = {}
+        for topic, steps in citing.items():
+            if topic in GUIDE_OF_TOPIC or len(steps) > MAX_CITING_STEPS:
+                continue
+            if len({guide for guide, _, _ in steps}) != 1:
+                continue
+            entry = self.knowledge.faq[topic]
+            wanted = self._features(entry.title.zh + " " + entry.title.en)
+            guide, n, _ = max(
+                steps,
+                key=lambda s: (
+                    sum(w for f, w in self._features(s[2]).items() if f in wanted),
+                    -s[1],
+                ),
+            )
+            chosen[topic] = (guide, n)
+        return chosen
 
     def _step(self, guide: str, text: str) -> int | None:
         """The guide step the message names ("uploading the supplement documents" → step 11):
@@ -224,6 +256,8 @@ MAX_MESSAGE_CHARS = 1500
 MAX_QUESTIONS = 3
 # How hard unknown words count against a message of several sentences (a question alone: 1.0).
 STORY_COVERAGE_POWER = 0.5
+# A topic cited by more steps than this is general, not one step's.
+MAX_CITING_STEPS = 3
 # A step is named when the message covers this share of its title's (idf-weighted) features.
 _STEP_SHARE = 0.34
 # The login steps every guide starts with are never "the step" a question is about.

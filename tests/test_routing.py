@@ -205,3 +205,12 @@ def test_a_hong_kong_renewal_runs_the_calculator_for_hong_kong_and_macau(router)
     [calculator] = [o for o in route.offers if o.kind == "deadline"]
     assert (calculator.id, calculator.profile) == ("renewal", "hk-macau")
     assert calculator.date is not None and calculator.date.isoformat() == "2027-03-15"
+
+
+def test_an_answer_without_a_guide_of_its_own_offers_the_step_that_explains_it(router) -> None:
+    out = _route(router, "How do I answer whether I've been issued an ROC visa before?")
+    assert out["answer"]["id"] == "previous-roc-visa"
+    assert {"kind": "guide", "id": "apply", "step": 16} in out["offers"]
+    general = _route(router, "Which browser should I use for the platform?")
+    assert general["answer"]["id"] == "browser-vpn"
+    assert general["offers"] == []  # every login step cites it: no one step's
