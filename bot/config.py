@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # Messages a second the reminder sender stays under (Telegram allows ~30 for broadcasts).
     broadcast_rate: float = 25.0
+    # Messages a second every process sending as this bot shares (Telegram's ~30 per bot): on
+    # PostgreSQL one budget across webhook workers and the reminder sender.
+    send_budget: float = 30.0
 
     @field_validator("staff_ids", mode="before")
     @classmethod

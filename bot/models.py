@@ -125,6 +125,17 @@ class HandledUpdate(SQLModel, table=True):
     handled_at: datetime = _when(index=True)
 
 
+class SendBudget(SQLModel, table=True):
+    """One bot token's send budget, shared by every process sending as it (webhook workers, the
+    reminder sender): when its next message may go, in Unix seconds of the database's clock
+    (`bot.telegram.sending.SharedBudget`)."""
+
+    __tablename__ = "send_budget"
+
+    bot_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    next_at: float
+
+
 class Feedback(SQLModel, table=True):
     """👍/👎 on an answer, anonymous; `question` is the redacted question when known."""
 

@@ -36,7 +36,7 @@ from bot.dates import TAIPEI, taipei_today
 from bot.dialogue import Engine
 from bot.models import utcnow
 from bot.storage import FAILED, INACTIVE, SEND, SENT, SKIPPED, STOPPED, DueReminder
-from bot.telegram.sending import send_reply
+from bot.telegram.sending import SharedBudget, send_reply
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -169,9 +169,13 @@ class ReminderSender:
         max_attempts: int = MAX_ATTEMPTS,
         batch_size: int | None = None,
         claimant: str | None = None,
+        budget: SharedBudget | None = None,
     ) -> None:
         self.db, self.engine, self.bot = db, engine, bot
         self.pacer = Pacer(rate)
+        # The bot's budget shared with the webhook workers (PostgreSQL): the pacer keeps the
+        # sender under its own rate, the budget keeps everyone together under Telegram's.
+        self.budget = budget
         self.now = now
         self.lease, self.retry_delay, self.max_attempts = lease, retry_delay, max_attempts
         self.batch_size = batch_size or claim_size(rate)
@@ -258,7 +262,7 @@ class ReminderSender:
                 log.info("reminder %s not sent: %s", item.id, check)
                 return
             try:
-                await send_reply(self.bot, item.user_id, reply)
+                await send_reply(self.bot, item.user_id, reply, budget=self.budget)
             except RetryAfter as exc:
                 seconds = _seconds(exc)
                 floods += 1
@@ -400,12 +404,18 @@ def parse_now(text: str) -> datetime:
 
 
 async def send_due(
-    db: Database, engine: Engine, bot: Bot, *, now: datetime | None, rate: float
+    db: Database,
+    engine: Engine,
+    bot: Bot,
+    *,
+    now: datetime | None,
+    rate: float,
+    budget: SharedBudget | None = None,
 ) -> Summary:
     """One run against `bot` (initialised and shut down here)."""
     clock: Callable[[], datetime] = (lambda: now) if now is not None else utcnow
     async with bot:
-        sender = ReminderSender(db, engine, bot, rate=rate, now=clock)
+        sender = ReminderSender(db, engine, bot, rate=rate, now=clock, budget=budget)
         return await sender.run()
 
 
@@ -454,7 +464,8 @@ def run(*, dry_run: bool, now: str | None, rate: float | None) -> int:
         knowledge = load_knowledge()
         engine = Engine(knowledge, Matcher(knowledge))
         bot = make_bot(token, base_url=api_urls(base_url)[0] if base_url else None)
-        summary = asyncio.run(send_due(db, engine, bot, now=moment, rate=rate))
+        budget = SharedBudget.over(db, token=token, per_second=settings.send_budget)
+        summary = asyncio.run(send_due(db, engine, bot, now=moment, rate=rate, budget=budget))
     except SchemaError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

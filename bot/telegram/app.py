@@ -36,7 +36,7 @@ from bot.dialogue import Engine, command_menu
 from bot.i18n import render
 from bot.telegram import handlers, webhook
 from bot.telegram.desk import DESK_KEY, Desk
-from bot.telegram.sending import rate_limiter
+from bot.telegram.sending import SharedBudget, rate_limiter
 from bot.textnorm import Lang
 
 log = logging.getLogger(__name__)
@@ -125,7 +125,8 @@ def build_application(
         base_url, base_file_url = api_urls(settings.telegram_api_base_url)
         builder = builder.base_url(base_url).base_file_url(base_file_url)
     if rate_limit:
-        builder = builder.rate_limiter(rate_limiter())
+        budget = SharedBudget.over(db, token=token, per_second=settings.send_budget)
+        builder = builder.rate_limiter(rate_limiter(settings.send_budget, budget=budget))
     application = builder.build()
     desk = application.bot_data[DESK_KEY] = Desk.over(db, engine, settings.staff_ids)
     webhook.serve_health(application.update_queue, functools.partial(health, desk))

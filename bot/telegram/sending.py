@@ -1,14 +1,22 @@
 """Sending the engine's replies through the Bot API: HTML, keyboards, splitting, edits, files.
 
 Plain functions over a `telegram.Bot`, so the handlers and the reminder sender share them, and the
-rate limiter every process puts in front of its Bot API calls.
+rate limiting every process puts in front of its Bot API calls: Telegram's ~30 messages a second
+are per bot token, so on PostgreSQL every process sending as the bot draws on one budget kept in
+the database (`SharedBudget`); SQLite's single process keeps PTB's in-process limiter.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
 
+from sqlalchemy import Engine as Database
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import (
     Bot,
     InlineKeyboardButton,
@@ -24,6 +32,8 @@ from telegram.ext import AIORateLimiter
 
 from bot.dialogue import Keyboard, Reply
 
+log = logging.getLogger(__name__)
+
 MAX_TEXT = MessageLimit.MAX_TEXT_LENGTH  # 4096
 MAX_CAPTION = MessageLimit.CAPTION_LENGTH  # 1024
 # Answers cite official pages; a preview of the first one would push the answer off screen.
@@ -37,9 +47,105 @@ _TAGS = re.compile(r"<[^>]*>")
 _PARAGRAPH, _LINE, _WORD = 3, 2, 1
 
 
-def rate_limiter(per_second: float = 30, *, max_retries: int = 3) -> AIORateLimiter:
-    """PTB's limiter: at most `per_second` messages overall and 20 a minute per group, and a
-    `RetryAfter` from Telegram pauses every request for the time it asks, then retries."""
+SEND_BUDGET = 30.0  # messages a second per bot token, across all its processes (Telegram's)
+# Telegram counts arrivals; a message arrives a few ms after its slot, by how much varies (thread
+# hand-offs, the network), so two can land closer than their slots. Slots 10% wider than the
+# budget keep any one second under it (measured: 21 in a second at 20/s without it).
+SLOT_MARGIN = 1.1
+
+# Virtual scheduling (GCRA) in one statement: the row holds when the bot's next message may go;
+# a message takes the slot at that moment or now, whichever is later, moves it on by one
+# interval, and learns how long to wait for its slot. The clock is the database's, so processes
+# on different machines need not agree on the time; an idle budget saves up no burst.
+_TAKE_SLOT = text(
+    """
+    INSERT INTO send_budget AS b (bot_id, next_at)
+    VALUES (:bot_id, extract(epoch FROM clock_timestamp()) + :interval)
+    ON CONFLICT (bot_id) DO UPDATE
+    SET next_at = greatest(b.next_at, extract(epoch FROM clock_timestamp())) + :interval
+    RETURNING next_at - :interval - extract(epoch FROM clock_timestamp())
+    """
+)
+
+
+class SharedBudget:
+    """One bot token's messages a second, shared through PostgreSQL by every process sending as
+    it (webhook workers, the reminder sender): one short statement per message."""
+
+    def __init__(self, db: Database, *, bot_id: int, per_second: float = SEND_BUDGET) -> None:
+        if per_second <= 0:
+            raise ValueError(f"the send budget must be positive, not {per_second}")
+        self.db, self.bot_id, self.interval = db, bot_id, SLOT_MARGIN / per_second
+
+    @classmethod
+    def over(
+        cls, db: Database, *, token: str, per_second: float = SEND_BUDGET
+    ) -> SharedBudget | None:
+        """The budget of the bot `token` names, kept in `db`; None on SQLite (one process)."""
+        if db.dialect.name == "sqlite":
+            return None
+        return cls(db, bot_id=int(token.split(":", 1)[0]), per_second=per_second)
+
+    def take_slot(self) -> float:
+        """Claim the next message's slot; the seconds until it comes (0 or less: now)."""
+        with self.db.begin() as connection:
+            wait = connection.execute(
+                _TAKE_SLOT, {"bot_id": self.bot_id, "interval": self.interval}
+            ).scalar_one()
+        return float(wait)
+
+    async def take(self) -> None:
+        """Return when this process may send one message. Should the database fail, the message
+        waits one slot and goes: a limiter must not be why a reply or a reminder is lost (the
+        sender's own pacer still holds it under its rate)."""
+        try:
+            wait = await asyncio.to_thread(self.take_slot)
+        except SQLAlchemyError as exc:
+            log.warning("send budget: the database failed (%s); pacing alone", type(exc).__name__)
+            wait = self.interval
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+
+class BudgetedRateLimiter(AIORateLimiter):
+    """PTB's limiter (20 a minute per group, `RetryAfter` waited out and retried) with the shared
+    budget in place of its per-process overall rate: a request to a chat takes a slot first,
+    each attempt its own, as PTB's overall limit counts them."""
+
+    def __init__(self, budget: SharedBudget, *, max_retries: int = 3) -> None:
+        super().__init__(overall_max_rate=0, max_retries=max_retries)
+        self.budget = budget
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, Any]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> Any:
+        """PTB's, each attempt of a request to a chat taking a slot of the budget first."""
+        if data.get("chat_id") is not None and not data.get("allow_paid_broadcast"):
+            unbudgeted = callback
+
+            async def callback(*args: Any, **kwargs: Any) -> Any:
+                await self.budget.take()
+                return await unbudgeted(*args, **kwargs)
+
+        return await super().process_request(
+            callback, args, kwargs, endpoint, data, rate_limit_args
+        )
+
+
+def rate_limiter(
+    per_second: float = SEND_BUDGET, *, max_retries: int = 3, budget: SharedBudget | None = None
+) -> AIORateLimiter:
+    """PTB's limiter: at most `per_second` messages overall (or the shared `budget`'s) and 20 a
+    minute per group, and a `RetryAfter` from Telegram pauses every request for the time it
+    asks, then retries."""
+    if budget is not None:
+        return BudgetedRateLimiter(budget, max_retries=max_retries)
     return AIORateLimiter(
         overall_max_rate=per_second, overall_time_period=1, max_retries=max_retries
     )
@@ -124,10 +230,17 @@ def _cut(
 
 
 async def send_reply(
-    bot: Bot, chat_id: int, reply: Reply, *, silent: bool = False
+    bot: Bot,
+    chat_id: int,
+    reply: Reply,
+    *,
+    silent: bool = False,
+    budget: SharedBudget | None = None,
 ) -> list[Message]:
     """Send one reply as new messages: the text (split if long) with its buttons on the last
-    message, or the document with the text as its caption when that fits."""
+    message, or the document with the text as its caption when that fits. A bot without a
+    rate limiter (the reminder sender's) passes the shared `budget`: each message takes a slot.
+    """
     markup = keyboard(reply.buttons)
     chunks = split_html(reply.text)
     sent: list[Message] = []
@@ -137,6 +250,8 @@ async def send_reply(
         caption = None
     for number, chunk in enumerate(chunks, 1):
         last = number == len(chunks) and reply.document is None
+        if budget is not None:
+            await budget.take()
         sent.append(
             await bot.send_message(
                 chat_id,
@@ -149,6 +264,8 @@ async def send_reply(
         )
     if reply.document is not None:
         document = reply.document
+        if budget is not None:
+            await budget.take()
         sent.append(
             await bot.send_document(
                 chat_id,
