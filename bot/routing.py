@@ -15,7 +15,7 @@ from typing import Literal
 
 from bot import deadlines
 from bot.knowledge import Knowledge
-from bot.matching import Matcher, MatchResult
+from bot.matching import Matcher, MatchResult, Scored
 from bot.textnorm import Lang, detect_lang, normalize
 from bot.understanding import (
     FoundDate,
@@ -162,11 +162,9 @@ class Router:
             for part, result in zip(asked, parts, strict=True):
                 if result is main:
                     continue
-                if (result.answer or next(iter(result.candidates), None)) is not None and (
-                    (result.answer or result.candidates[0]).id == main.answer.id
-                ):
-                    result = self.matcher.match(_distinct(part, asked[0]))
-                best = result.answer or next(iter(result.candidates), None)
+                best = _likely(result)
+                if best is not None and best.id == main.answer.id:
+                    best = _likely(self.matcher.match(_distinct(part, asked[0])))
                 if best is not None and best.id != main.answer.id:
                     also = best.id
                     break
@@ -190,8 +188,10 @@ class Router:
             if kind == "processing" and profile is None:
                 given = None  # who applies decides the stages: the calculator asks first
             calculator = Offer("deadline", kind, date=given, profile=profile)
-            first = given is not None or asks_to_calculate(text)
-            offers.insert(0, calculator) if first else offers.append(calculator)
+            if given is not None or asks_to_calculate(text):
+                offers.insert(0, calculator)
+            else:
+                offers.append(calculator)
         return tuple(offers)
 
     def _steps_citing(self) -> dict[str, tuple[str, int]]:
@@ -303,6 +303,11 @@ _PROFILE_WORDS = (
     (deadlines.Profile.DOMESTIC, r"境內|境内|在台|在臺|in\s+taiwan|inside\s+taiwan|domestic"),
     (deadlines.Profile.ABROAD, r"境外|海外|國外|国外|abroad|overseas|outside\s+taiwan"),
 )
+
+
+def _likely(result: MatchResult) -> Scored | None:
+    """The topic a question most likely asks about: its answer, else its best candidate."""
+    return result.answer or next(iter(result.candidates), None)
 
 
 def _dated(result: MatchResult) -> MatchResult:
