@@ -379,6 +379,16 @@ def _first_handling(session: Session, *, update_id: int) -> bool:
     return session.exec(statement).first() is not None  # type: ignore[call-overload]
 
 
+def first_handling(db: Engine, *, update_id: int) -> bool:
+    """Record an update whose reply changes nothing stored (a group's "ask me in private", a
+    staff /link) as handled, before replying; False if it already was. Recorded first: a crash
+    before the reply loses that one reply, rather than a replay sending it twice."""
+    with Session(db) as session:
+        first = _first_handling(session, update_id=update_id)
+        session.commit()
+    return first
+
+
 def _prune_handled_updates(db: Engine) -> None:
     """Housekeeping after an update was handled: its failure must not fail the update."""
     try:

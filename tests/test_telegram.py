@@ -903,6 +903,26 @@ async def test_an_update_posted_again_is_answered_once(
     assert len(fake.calls_to("sendMessage", chat_id=ada["id"])) == 1
 
 
+async def test_a_reply_that_changes_nothing_is_not_repeated_for_a_replay_either(
+    fake: FakeBotApi, application: Application
+) -> None:
+    """Replies made without the unit of work (a group's "ask me in private", a staff /link)
+    are sent once per update too."""
+    ada, staff = fake.user("Ada"), fake.user("Staff", id=STAFF_ID)
+    group = fake.group()
+    updates = [fake.command(ada, "mydata", chat=group), fake.command(staff, "link", "renew")]
+    async with webhook(application):
+        for update in updates:
+            for _ in range(3):
+                assert await fake.post_update(update) == 200
+        await fake.wait_for("sendMessage", chat_id=group["id"])
+        await fake.wait_for("sendMessage", chat_id=staff["id"])
+        await asyncio.sleep(1)  # the replays' replies, were there any, would have come by now
+
+    assert len(fake.calls_to("sendMessage", chat_id=group["id"])) == 1
+    assert len(fake.calls_to("sendMessage", chat_id=staff["id"])) == 1
+
+
 async def test_a_connection_killed_mid_update_is_answered_once_not_sorry(
     fake: FakeBotApi, bot: Application, db: Database
 ) -> None:

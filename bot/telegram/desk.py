@@ -56,6 +56,13 @@ class Desk:
             )
         )
 
+    async def first_handling(self, update_id: int) -> bool:
+        """Record an update answered without a unit of work; False if it already was (a
+        replay: answer nothing)."""
+        return await self._in_thread(
+            functools.partial(storage.first_handling, self.db, update_id=update_id)
+        )
+
     async def deactivate(self, user_id: int) -> None:
         """The user blocked the bot: mark them inactive and cancel their scheduled reminders, as
         the sender does (writing again reactivates them; their reminders stay cancelled)."""

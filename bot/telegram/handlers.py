@@ -128,6 +128,8 @@ async def _converse(update: Update, context: Context, event: Event) -> None:
 
 async def _ask_in_private(update: Update, context: Context) -> None:
     """In a group, point to the private chat (never answer one user's data there)."""
+    if not await desk(context).first_handling(update.update_id):
+        return
     tr = translations(lang_of(_language(update)))
     url = f"https://t.me/{context.bot.username}"
     reply = Reply(tr.gettext(ASK_IN_PRIVATE), ((Button(tr.gettext(OPEN_PRIVATE_CHAT), url=url),),))
@@ -190,6 +192,8 @@ async def inline_query(update: Update, context: Context) -> None:
 
 async def staff_link(update: Update, context: Context) -> None:
     """/link words (staff only): deep links to the best-matching answers and steps."""
+    if not await desk(context).first_handling(update.update_id):
+        return
     engine = desk(context).engine
     html = staff_links_html(
         engine.knowledge,
