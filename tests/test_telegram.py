@@ -15,6 +15,7 @@ from contextlib import suppress
 from typing import Any
 from urllib.parse import urlsplit
 
+import aiohttp
 import pytest
 from sqlalchemy import Engine as Database
 from sqlmodel import Session, select
@@ -25,6 +26,7 @@ from bot import links
 from bot.config import Settings
 from bot.dialogue import Button, Document, Engine, Reply, command_menu
 from bot.models import UnansweredQuestion, User
+from bot.storage import create_db_engine
 from bot.telegram.app import (
     MAX_BACKLOG,
     MAX_CONCURRENT_UPDATES,
@@ -623,6 +625,47 @@ async def test_webhook_refuses_unsigned_and_oversized_posts_before_reading_the_b
     assert oversized.startswith((b"HTTP/1.1 400", b"HTTP/1.1 413")), oversized
     assert elsewhere.startswith(b"HTTP/1.1 404"), elsewhere
     assert accepted == 200
+
+
+async def _get(url: str) -> tuple[int, JSON]:
+    async with aiohttp.ClientSession() as session, session.get(url) as response:
+        return response.status, await response.json(content_type=None)
+
+
+async def test_webhook_answers_a_health_check_on_its_port(
+    fake: FakeBotApi, application: Application, engine: Engine
+) -> None:
+    """GET /healthz for a load balancer: 200 and a small JSON while the database answers and
+    the knowledge is loaded, 503 when the database does not; it reads no body, and the
+    webhook's own path still wants its secret."""
+    ada = fake.user("Ada")
+    async with webhook(application, secret_token="the-right-secret") as url:
+        healthy = await _get(url.replace("/telegram", "/healthz"))
+        port = urlsplit(url).port
+        assert port is not None
+        posted = await _raw_post(port, "/healthz", length=90 * 2**20, secret=None)
+        unsigned = await fake.post_update(fake.command(ada, "help"), secret_token=None)
+    # Nothing listens on port 1: the connection is refused at once.
+    unreachable = create_db_engine("postgresql+psycopg://postgres@127.0.0.1:1/test")
+    down = build_application(settings_for(fake), db=unreachable, engine=engine)
+    async with webhook(down) as url:
+        sick = await _get(url.replace("/telegram", "/healthz"))
+
+    answers, guides = len(engine.knowledge.faq), len(engine.knowledge.guides)
+    assert healthy == (
+        200,
+        {"status": "ok", "database": "ok", "knowledge": {"answers": answers, "guides": guides}},
+    )
+    assert sick == (
+        503,
+        {
+            "status": "unavailable",
+            "database": "unreachable",
+            "knowledge": {"answers": answers, "guides": guides},
+        },
+    )
+    assert posted.startswith(b"HTTP/1.1 405"), posted
+    assert unsigned == 403
 
 
 # --- sending -----------------------------------------------------------------------------------
