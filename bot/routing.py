@@ -142,13 +142,18 @@ class Router:
         )
         parts = [whole if part == whole_text else self.matcher.match(part) for part in asked]
         answered = [r for r in parts if r.answer is not None]
-        # The first question decides, unless the whole message (its story included) answers with
-        # more confidence; a later question decides only when neither answers.
+        # The first question decides, unless the whole message (its story included) answers a
+        # lone question with more confidence; a later question decides only when neither does.
         first = parts[0] if parts and len(content) > 1 else None
         if (
             first is not None
             and first.answer is not None
-            and (whole.answer is None or first.answer.score >= whole.answer.score)
+            and (
+                whole.answer is None
+                # Two questions: the whole mixes them, so the first needs less to decide.
+                or first.answer.score + (COMPOUND_LEAD if len(parts) > 1 else 0.0)
+                >= whole.answer.score
+            )
         ):
             main = first
         elif whole.answer is not None or not answered:
@@ -250,6 +255,8 @@ class Router:
         }
 
 
+# How far the whole of a two-question message must lead its first question to decide instead.
+COMPOUND_LEAD = 0.1
 # What of a message is read: a long story's question is near its start, and the rest only costs.
 MAX_MESSAGE_CHARS = 1500
 # Questions of one message that are read (a message of 200 questions is not 200 questions).

@@ -24,7 +24,7 @@ _MONTHS = (
 _ORD = r"(?:st|nd|rd|th)?"
 _DATE_IN_TEXT = re.compile(
     r"(?:民國|民国|中華民國|中华民国)?\s*\d{2,4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*[日號号]?"
-    r"|(?<![\d/.-])(?:民國|民国)?\d{2,4}([-/.])\d{1,2}\1\d{1,4}(?![\d/.-])"
+    r"|(?<![\d/.-])(?:民國|民国)?\d{2,4}([-/.])\d{1,2}\1\d{1,4}(?![\d/-]|\.\d)"
     rf"|\b\d{{1,2}}{_ORD}\s*(?:of\s+)?(?:{_MONTHS})\.?,?\s*\d{{4}}\b"
     rf"|\b(?:{_MONTHS})\.?\s+\d{{1,2}}{_ORD},?\s*\d{{4}}\b"
     rf"|\b\d{{4}}\s+(?:{_MONTHS})\.?\s+\d{{1,2}}{_ORD}\b",
@@ -115,6 +115,14 @@ _EN_ASKING = re.compile(
     r"help)|(?:could|can)\s+you\s+(?:tell|advise|help|explain)|how\s+to|what\s+to\s+do)\b",
     re.I,
 )
+# What a user needs, said as a statement ("I forgot which…", 「不知道…」): a question only after
+# the sentences that ask outright, so a story's "but I can't find it" does not decide.
+_NEED = re.compile(
+    r"\bi\s+(?:forgot|can'?t\s+find|cannot\s+find|don'?t\s+know|do\s+not\s+know|need\s+help)"
+    r"|\b(?:i'?m|i\s+am)\s+not\s+sure|\bnot\s+sure\s+(?:how|where|which|what|whether|if)\b"
+    r"|不知道|忘記|忘记|找不到|不確定|不确定|唔知|唔記得|搵唔到",
+    re.I,
+)
 _THANKS_SENTENCE = re.compile(
     r"^\s*(?:(?:many\s+)?thanks?(?:\s+you)?(?:\s+(?:a\s+lot|so\s+much|very\s+much|kindly|"
     r"in\s+advance))?|thx|ty|cheers|regards|best\s+regards|"
@@ -163,15 +171,19 @@ def strip_politeness(sentence: str) -> str:
 
 def question_sentences(text: str) -> list[str]:
     """The sentences that ask, greetings and thanks taken off; each joined question
-    ("…? And how do I…", 「…？還有…」) is a sentence of its own."""
+    ("…? And how do I…", 「…？還有…」) is a sentence of its own; needs said as statements
+    ("I forgot which station I chose") come after the questions."""
     parts: list[str] = []
+    needs: list[str] = []
     for sentence in sentences(text):
         if is_politeness(sentence):
             continue
         for piece in _split_joined(strip_politeness(sentence)):
             if is_question(piece):
                 parts.append(piece)
-    return parts
+            elif _NEED.search(piece):
+                needs.append(piece)
+    return parts + needs
 
 
 def content_sentences(text: str) -> list[str]:
@@ -187,11 +199,21 @@ def _split_joined(sentence: str) -> list[str]:
         head = sentence[last : m.start()].strip(" ,，、")
         if m.start() == 0:
             last = m.end()  # 「還有…」 opening a sentence: the joiner itself says nothing
-        elif is_question(sentence[m.end() :]) and _words(head) >= 2:
+        elif _asks_anew(sentence[m.end() :]) and _words(head) >= 2:
             pieces.append(head)
             last = m.end()
     pieces.append(sentence[last:].strip(" ,，、"))
     return [p for p in pieces if p]
+
+
+def _asks_anew(rest: str) -> bool:
+    """Whether what follows a joiner is a question of its own: it starts with a question word
+    ("…, and can I…", "…, also how…"), or is Chinese that asks (「還有延期可以選幾年？」), so
+    "…, does it also serve as my ARC?" stays one question."""
+    if CJK_RUN.match(rest.strip(" ,，")):
+        return is_question(rest)
+    first = rest.strip(" ,，").split(maxsplit=1)
+    return bool(first and _EN_QUESTION_WORDS.fullmatch(first[0].strip(",").lower()))
 
 
 def _words(text: str) -> int:
@@ -206,7 +228,7 @@ _NOT_THE_CARD = re.compile(
     r"\b(?:not|isn'?t|is\s+not|aren'?t|not\s+about|not\s+for)\s+(?:a\s+|an\s+|the\s+|my\s+|our\s+)?"
     r"(?:employment\s+)?gold[\s-]?card(?!\s+(?:yet|holder|application|applicant))"
     r"|(?:不是|不係|唔係|並非|并非|非)(?:問|问|要問|要问|關於|关于|指|講|讲)?(?:就業|就业)?金卡"
-    r"(?!持有|的持|申請人|申请人|申請者|申请者|資格|资格)",
+    r"(?!持有|的持|申請人|申请人|申請者|申请者|資格|资格|快|要|已|過期|过期|到期|掉|丟|丢|遺失|遗失)",
     re.I,
 )
 # "…, not my passport", 「不是要延期金卡」: drop what is negated, up to the clause's end.
@@ -223,6 +245,7 @@ _NEGATED_CLAUSE = re.compile(
 # the gold card").
 _PERMIT_EN = (
     r"(?:visitor|tourist|student|working\s+holiday|entrepreneur|landing|business|e-?)\s*visas?"
+    r"|(?:student|dependent|dependant|spouse|family|employer'?s?|work)\s+arc"
     r"|visa[-\s]exempt(?:ion)?\s+(?:stay|entry|period)|aprc|permanent\s+residen\w*"
     r"|plum\s+blossom\s+card"
 )
@@ -233,7 +256,7 @@ _PERMIT_ZH = (
 _ZH_ACT = r"申請|申请|辦|办|延長|延长|延期|續|续|補辦|补办|掉|遺失|遗失|到期|過期|过期"
 _OTHER_PERMIT = re.compile(
     r"\b(?:extend|extending|extension\s+of|renew|renewing|apply\s+for|applying\s+for|get|"
-    r"obtain|replace|lost|convert|change)\s+(?:\w+\s+){0,3}?(?:" + _PERMIT_EN + r")\b"
+    r"obtain|replace|lost|convert|change)\s+(?:\w+\s+){0,5}?(?:" + _PERMIT_EN + r")\b"
     r"|\b(?:" + _PERMIT_EN + r")\b.{0,30}\b(?:extend|extension|renew|renewal|expir\w*|lost)\b"
     r"|(?:" + _PERMIT_ZH + r")[^，,。？?！!；;]{0,8}(?:" + _ZH_ACT + r")"
     r"|(?:" + _ZH_ACT + r")[^，,。？?！!；;]{0,4}(?:" + _PERMIT_ZH + r")",

@@ -214,3 +214,12 @@ def test_an_answer_without_a_guide_of_its_own_offers_the_step_that_explains_it(r
     general = _route(router, "Which browser should I use for the platform?")
     assert general["answer"]["id"] == "browser-vpn"
     assert general["offers"] == []  # every login step cites it: no one step's
+
+
+def test_two_questions_the_first_decides_even_when_the_second_is_surer(router) -> None:
+    out = _route(
+        router,
+        "Lost my gold card on the MRT yesterday, how do I get it replaced? "
+        "Also I forgot which service station I picked for collecting the card.",
+    )
+    assert (out["answer"]["id"], out["also"]) == ("replacement-card", "forgot-pickup-location")

@@ -35,6 +35,7 @@ TODAY = date(2026, 12, 3)
         ("到期日是２０２７年３月１５日", date(2027, 3, 15)),  # full-width digits
         ("I got the notice today, what is my deadline", TODAY),
         ("補件通知今天收到", TODAY),
+        ("Got the notice on 2026-10-12. How many days?", date(2026, 10, 12)),  # a full stop after
     ],
 )
 def test_a_date_is_read_inside_a_sentence(text: str, expected: date) -> None:
@@ -106,6 +107,7 @@ def test_is_question(sentence: str, asks: bool) -> None:
         "my visitor visa expires soon, how do I extend it?",
         "How do I apply for APRC?",
         "永久居留證（梅花卡）要怎麼申請？",
+        "Can I change the address on my student ARC online?",
     ],
 )
 def test_not_the_card_is_out_of_scope(text: str) -> None:
@@ -123,6 +125,11 @@ def test_not_the_card_is_out_of_scope(text: str) -> None:
 )
 def test_another_permit_as_context_keeps_the_card_question(text: str) -> None:
     assert not scope(text).not_the_card
+
+
+def test_it_is_not_the_card_that_expires_is_about_the_card() -> None:
+    read = scope("不是金卡快過期，是我的護照快過期了。護照還剩幾個月的效期才可以申請金卡？")
+    assert not read.not_the_card and "金卡快過期" not in read.text
 
 
 @pytest.mark.parametrize(
@@ -211,3 +218,16 @@ def test_yes_or_no(text: str, answer: bool | None) -> None:
 )  # fmt: skip
 def test_guide_navigation(text: str, move: object) -> None:
     assert guide_navigation(text) == move
+
+
+def test_a_joiner_inside_one_question_does_not_split_it() -> None:
+    text = "If I switch to the gold card, does it also serve as my ARC?"
+    assert question_sentences(text) == [text]
+
+
+def test_needs_said_as_statements_come_after_the_questions() -> None:
+    text = "Lost my card yesterday, how do I get it replaced? Also I forgot which station I chose."
+    assert question_sentences(text) == [
+        "Lost my card yesterday, how do I get it replaced?",
+        "I forgot which station I chose.",
+    ]
