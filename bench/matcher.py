@@ -29,7 +29,9 @@ DEFAULT_DEV = [ROOT.parent / "shared" / name for name in ("dev-questions.yaml",
                                                          "dev-questions-2.yaml")]  # fmt: skip
 TODAY = date(2026, 12, 3)
 # Written without reading knowledge/: the closest thing here to the hidden judging set.
-DEFAULT_HOLDOUT = ROOT / "bench" / "holdout-questions.yaml"
+# holdout-router.yaml: long, compound, dated and scoped messages, also written without the content.
+DEFAULT_HOLDOUT = [ROOT / "bench" / name for name in ("holdout-questions.yaml",
+                                                      "holdout-router.yaml")]  # fmt: skip
 
 # Questions no topic should answer, written for this benchmark (not from the dev set).
 OUT_OF_SCOPE = [
@@ -89,7 +91,7 @@ def accuracy(router: Router, cases: list[tuple]) -> tuple[int, int, list[str]]:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--dev", type=Path, nargs="+", default=DEFAULT_DEV)
-    ap.add_argument("--holdout", type=Path, default=DEFAULT_HOLDOUT)
+    ap.add_argument("--holdout", type=Path, nargs="+", default=DEFAULT_HOLDOUT)
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--show-misses", action="store_true")
     args = ap.parse_args()
@@ -109,7 +111,7 @@ def main() -> int:
         f"RSS after load: {rss_mb:.0f} MB",
     ]
 
-    for path in [*args.dev, args.holdout]:
+    for path in [*args.dev, *args.holdout]:
         name = path.stem
         if not path.exists():
             continue
