@@ -429,7 +429,13 @@ def run(*, dry_run: bool, now: str | None, rate: float | None) -> int:
     from bot.knowledge import load_knowledge
     from bot.matching import Matcher
     from bot.redact import configure_logging, settings_secrets
-    from bot.storage import SchemaError, create_db_engine, prepare
+    from bot.storage import (
+        DatabaseFileGone,
+        SchemaError,
+        UnwritableDatabase,
+        create_db_engine,
+        prepare,
+    )
 
     os.environ.setdefault("PTB_TIMEDELTA", "true")  # RetryAfter.retry_after as a timedelta
     settings = Settings()
@@ -466,9 +472,12 @@ def run(*, dry_run: bool, now: str | None, rate: float | None) -> int:
         bot = make_bot(token, base_url=api_urls(base_url)[0] if base_url else None)
         budget = SharedBudget.over(db, token=token, per_second=settings.send_budget)
         summary = asyncio.run(send_due(db, engine, bot, now=moment, rate=rate, budget=budget))
-    except SchemaError as exc:
+    except (SchemaError, UnwritableDatabase) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except DatabaseFileGone as exc:  # deleted or replaced mid-run: stop, writing nothing more
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except InvalidToken:
         print("error: Telegram refused BOT_TOKEN (revoked or mistyped?)", file=sys.stderr)
         return 1

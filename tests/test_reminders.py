@@ -930,6 +930,17 @@ def test_remind_refuses_what_it_cannot_run_with(sqlite_file, capsys, argv, messa
     assert message in capsys.readouterr().err
 
 
+def test_remind_refuses_a_read_only_database_in_one_line(sqlite_file, monkeypatch, capsys):
+    """A database it cannot write is one line and exit status 2, as at the bot's start (a
+    read-only connection: a read-only file does not stop root)."""
+    path = sqlite_file.url.database
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///file:{path}?mode=ro&uri=true")
+    assert main(["remind"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: cannot write the SQLite database file:{path}: ")
+    assert err.count("\n") == 1
+
+
 async def test_forbidden_in_the_adapter_cancels_the_users_reminders(shared_db, engine, fake):
     """A user who blocked the bot is found out by a reply: marked inactive and their reminders
     cancelled, as the sender does; writing again reactivates them but schedules nothing."""
