@@ -14,7 +14,6 @@ import argparse
 import asyncio
 import os
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,32 +27,9 @@ from bot.knowledge import load_knowledge  # noqa: E402
 from bot.matching import Matcher  # noqa: E402
 from bot.storage import scratch_database  # noqa: E402
 from bot.telegram.app import MAX_BACKLOG, build_application  # noqa: E402
-from tests.fakebotapi import Call, FakeBotApi, polling  # noqa: E402
+from tests.fakebotapi import TimedFake, polling  # noqa: E402
 
 QUESTIONS = ("how do I renew my gold card?", "金卡要怎麼延期", "what documents do I need?")
-
-
-class TimedFake(FakeBotApi):
-    """The fake, noting when each chat's next reply arrives."""
-
-    def __init__(self, latency: float) -> None:
-        super().__init__(latency=latency)
-        self.waiting: dict[int, asyncio.Future[float]] = {}
-
-    def _record(self, call: Call) -> None:
-        super()._record(call)
-        if call.method == "sendMessage" and call.ok:
-            future = self.waiting.pop(int(call["chat_id"]), None)
-            if future is not None and not future.done():
-                future.set_result(time.perf_counter())
-
-    async def exchange(self, update: dict) -> float:
-        """Push `update` and return the seconds until the bot's reply reached the fake."""
-        future = asyncio.get_running_loop().create_future()
-        self.waiting[update["message"]["chat"]["id"]] = future
-        started = time.perf_counter()
-        self.push(update)
-        return await asyncio.wait_for(future, 120) - started
 
 
 def percentile(latencies: list[float], p: float) -> float:

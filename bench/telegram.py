@@ -35,33 +35,9 @@ from bot.knowledge import load_knowledge  # noqa: E402
 from bot.matching import Matcher  # noqa: E402
 from bot.storage import scratch_database  # noqa: E402
 from bot.telegram.app import MAX_CONCURRENT_UPDATES, PerUserUpdates, build_application  # noqa: E402
-from tests.fakebotapi import Call, FakeBotApi, polling  # noqa: E402
+from tests.fakebotapi import FakeBotApi, TimedFake, polling  # noqa: E402
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-
-
-class TimedFake(FakeBotApi):
-    """The fake, noting when each chat's next reply arrives (no rescans of the call log)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.waiting: dict[int, asyncio.Future[float]] = {}
-
-    def _record(self, call: Call) -> None:
-        super()._record(call)
-        if call.method == "sendMessage" and call.ok:
-            future = self.waiting.pop(int(call["chat_id"]), None)
-            if future is not None and not future.done():
-                future.set_result(time.perf_counter())
-
-    async def exchange(self, update: dict) -> float:
-        """Push `update` and return the seconds until the bot's reply reached the fake."""
-        chat_id = update["message"]["chat"]["id"]
-        future = asyncio.get_running_loop().create_future()
-        self.waiting[chat_id] = future
-        started = time.perf_counter()
-        self.push(update)
-        return await asyncio.wait_for(future, 30) - started
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from bot.dialogue import Engine as DialogueEngine
 from bot.knowledge import Knowledge, load_knowledge
 from bot.matching import Matcher
+from tests.fakebotapi import FakeBotApi
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -88,3 +89,15 @@ def _emptied_postgres(request: pytest.FixtureRequest) -> Iterator[Engine]:
     tables = ", ".join(table.name for table in SQLModel.metadata.sorted_tables)
     with db.begin() as connection:
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(autouse=True)
+def _retry_after_as_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")  # else reading RetryAfter.retry_after warns
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeBotApi]:
+    """The fake Bot API on a local port (`tests/fakebotapi.py`)."""
+    async with FakeBotApi() as api:
+        yield api

@@ -36,13 +36,6 @@ from telegram.ext import (
 
 from tests.fakebotapi import FakeBotApi, bad_request, not_modified, polling, webhook
 
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeBotApi]:
-    async with FakeBotApi() as api:
-        yield api
-
-
 # ---------------------------------------------------------------- the bare echo bot
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine as Database
@@ -20,17 +20,6 @@ from tests.fakebotapi import FakeBotApi
 from tests.test_reminders import seed, send, sent_to
 
 BUDGET = 20.0  # messages a second (Telegram's is ~30; lower keeps the test short)
-
-
-@pytest.fixture(autouse=True)
-def _retry_after_as_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PTB_TIMEDELTA", "true")  # else reading RetryAfter.retry_after warns
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeBotApi]:
-    async with FakeBotApi() as api:
-        yield api
 
 
 @pytest.fixture

@@ -53,17 +53,6 @@ from tests.fakebotapi import (
 STAFF_ID = 4_242_424
 
 
-@pytest.fixture(autouse=True)
-def _retry_after_as_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PTB_TIMEDELTA", "true")  # else reading RetryAfter.retry_after warns
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeBotApi]:
-    async with FakeBotApi() as api:
-        yield api
-
-
 @pytest.fixture
 def db(shared_db: Database) -> Database:
     """The bot's database: one a test can read while the bot writes it."""
