@@ -125,7 +125,8 @@ class Console:
         s = self.style
         self.print(
             f"{s.bold}Gold Card help desk{s.reset} {s.dim}· terminal chat — type a question, "
-            f"a number to press a button, /help for commands, Ctrl-D to leave{s.reset}\n"
+            f"a number to press a button (in a guide, n / b for next / back), /help for "
+            f"commands, Ctrl-D to leave{s.reset}\n"
         )
         self.send(Event.start(payload, language=self.language))
         while True:
