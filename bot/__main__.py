@@ -303,12 +303,22 @@ def _cmd_console(args: argparse.Namespace) -> int:
     from bot.dialogue import Engine
     from bot.matching import Matcher
     from bot.redact import configure_logging
-    from bot.storage import create_db_engine, prepare
+    from bot.storage import (
+        DatabaseFileGone,
+        SchemaError,
+        UnwritableDatabase,
+        create_db_engine,
+        prepare,
+    )
 
     settings = Settings()
     configure_logging("WARNING")  # the terminal is the chat: only problems go to stderr
     db = create_db_engine(settings.database_url)
-    prepare(db)
+    try:
+        prepare(db)
+    except (SchemaError, UnwritableDatabase) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     knowledge = load_knowledge()
     console = Console(
         db,
@@ -317,11 +327,15 @@ def _cmd_console(args: argparse.Namespace) -> int:
         user_id=CONSOLE_USER_ID if args.user is None else args.user,
         language=args.lang or os.environ.get("LC_ALL") or os.environ.get("LANG"),
     )
-    if not sys.stdin.isatty():
-        return console.run(echo_input, payload=args.start)
     with contextlib.suppress(ImportError):
         import readline  # noqa: F401  (line editing and history for input())
-    return console.run(payload=args.start)
+    try:
+        if not sys.stdin.isatty():
+            return console.run(echo_input, payload=args.start)
+        return console.run(payload=args.start)
+    except DatabaseFileGone as exc:
+        print(f"\nerror: {exc}", file=sys.stderr)
+        return 1
 
 
 def _cmd_remind(args: argparse.Namespace) -> int:
@@ -333,13 +347,19 @@ def _cmd_remind(args: argparse.Namespace) -> int:
 
 def _cmd_migrate(args: argparse.Namespace) -> int:
     """Upgrade the database (DATABASE_URL) to the latest migration."""
+    from sqlalchemy.exc import OperationalError
+
     from bot.config import Settings
     from bot.redact import configure_logging
     from bot.storage import create_db_engine, migrate
 
     settings = Settings()
     configure_logging(settings.log_level)
-    revision = migrate(create_db_engine(settings.database_url))
+    try:
+        revision = migrate(create_db_engine(settings.database_url))
+    except OperationalError as exc:  # a read-only file or folder, a database that is not there
+        print(f"error: cannot migrate the database: {exc.orig}", file=sys.stderr)
+        return EXIT_USAGE
     print(f"database: at migration {revision}")
     return 0
 
