@@ -61,7 +61,7 @@ def route_text(route: Route, knowledge: Knowledge, *, today: date) -> str:
 
 
 def _declined(route: Route, knowledge: Knowledge) -> str:
-    group = "other-permits" if route.not_the_card else route.result.out_of_scope
+    group = route.declined_as
     about = next((g.about[route.lang] for g in knowledge.out_of_scope if g.id == group), None)
     if about is None:
         return render_answer_text(knowledge, route.result)

@@ -66,9 +66,15 @@ class Route:
     result: MatchResult
     offers: tuple[Offer, ...] = ()
     also: str | None = None  # a second question's topic, offered as "You also asked: …"
-    not_the_card: bool = False  # the message says it is about another permit, not the card
+    outside: str | None = None  # the out-of-scope group the wording alone puts the message in
     command: str | None = None  # the user's own data or settings: "language", "forget", …
     dates: tuple[FoundDate, ...] = field(default=(), repr=False)
+
+    @property
+    def declined_as(self) -> str | None:
+        """The out-of-scope group a declined message belongs to, if any (what the decline says
+        the tutorials do not cover)."""
+        return self.outside or self.result.out_of_scope
 
     @property
     def topic(self) -> str | None:
@@ -115,8 +121,8 @@ class Router:
             return Route("command", question, lang, empty, command=command)
         dates = tuple(find_dates(text, today=today))
         read = scope(without_dates(text, list(dates)))
-        if read.not_the_card:
-            return Route("decline", question, lang, empty, not_the_card=True, dates=dates)
+        if read.outside is not None:
+            return Route("decline", question, lang, empty, outside=read.outside, dates=dates)
         main, also = self._decide(read.text)
         if main.answer is not None and any(not d.relative for d in dates):
             main = _dated(main)

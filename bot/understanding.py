@@ -265,24 +265,46 @@ _OTHER_PERMIT = re.compile(
 _THE_CARD = re.compile(r"gold[\s-]?card|金卡|就業金卡|就业金卡|four-in-one|4-in-1", re.I)
 
 
+# A dependant's own rights (may my spouse work, may my children study): the tutorials cover only
+# how family members come (依親), not what they may do once here.
+_DEPENDANT = (
+    r"spouse|wife|husband|partner|dependant|dependent|family\s+members?|children|kids|"
+    r"配偶|老婆|老公|太太|先生|家人|眷屬|眷属|依親|依亲|小孩|孩子|子女"
+)
+_DEPENDANTS_RIGHTS = re.compile(
+    rf"(?:{_DEPENDANT}).{{0,60}}?\b(?:work|job|freelance|employ\w*|study|go\s+to\s+school)\b"
+    rf"|(?:{_DEPENDANT}).{{0,12}}?(?:工作|打工|上班|接案|就業|就业|讀書|读书|上學|上学)",
+    re.I,
+)
+
+_APPLYING = re.compile(r"\bappl(?:y|ying|ication)\b|申請|申请", re.I)
+
+# The out-of-scope groups (knowledge/out_of_scope.yaml) a message's wording alone puts it in.
+OTHER_PERMITS = "other-permits"
+GOLD_CARD_GAPS = "gold-card-gaps"
+
+
 @dataclass(frozen=True)
 class Scope:
-    """What negation says about a message: the text to match without the negated part, and
-    whether the message says it is not about the Gold Card at all."""
+    """What negation and scope say about a message: the text to match without the negated part,
+    and the out-of-scope group its wording puts it in (None: read it as a question)."""
 
     text: str
-    not_the_card: bool
+    outside: str | None = None
 
 
 def scope(text: str) -> Scope:
     """Read negation: 「我要換護照，不是延期金卡」 matches without 「延期金卡」;
-    "an ARC, not a gold card" is not about the card at all."""
+    "an ARC, not a gold card" is about another permit; "can my spouse work here?" is about a
+    dependant's rights, which the tutorials do not cover."""
     if _NOT_THE_CARD.search(text):
-        return Scope(_NEGATED_CLAUSE.sub(" ", text), not_the_card=True)
+        return Scope(_NEGATED_CLAUSE.sub(" ", text), OTHER_PERMITS)
     if _OTHER_PERMIT.search(text) and not _THE_CARD.search(text):
-        return Scope(text, not_the_card=True)
+        return Scope(text, OTHER_PERMITS)
+    if _DEPENDANTS_RIGHTS.search(text) and not _APPLYING.search(text):
+        return Scope(text, GOLD_CARD_GAPS)  # "my wife and I both want to apply" is a question
     kept = _NEGATED_CLAUSE.sub(" ", text)
-    return Scope(kept if _words(kept) >= 2 else text, not_the_card=False)
+    return Scope(kept if _words(kept) >= 2 else text)
 
 
 # --- what kind of message --------------------------------------------------------------------

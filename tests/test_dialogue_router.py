@@ -172,3 +172,13 @@ def test_an_out_of_scope_decline_still_offers_the_topics_that_came_close(user, l
     assert {"en": "do not cover", "zh": "不包括"}[lang] in reply.text
     [logged] = rows(user.db, UnansweredQuestion)
     assert logged.reason == "out-of-scope"
+
+
+@LANGS
+def test_a_dependants_own_rights_are_declined_as_a_gap_of_the_tutorials(user, lang):
+    question = {"en": "Can my spouse work here if she joins me as a dependant?",
+                "zh": "我老婆跟我來台灣，她可以工作嗎？"}[lang]  # fmt: skip
+    [reply] = user.say(question)
+    assert {"en": "do not cover", "zh": "不包括"}[lang] in reply.text
+    [logged] = rows(user.db, UnansweredQuestion)
+    assert logged.reason == "out-of-scope"

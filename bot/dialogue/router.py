@@ -28,8 +28,6 @@ from bot.routing import Offer, Route
 from bot.textnorm import CJK_RUN, Lang, detect_lang, normalize
 
 MAX_STORED_QUESTION = 500  # the matcher reads no further either
-# The decline for a message that says it is about another permit ("my ARC, not the gold card").
-NOT_THE_CARD_GROUP = "other-permits"
 
 _GREETINGS = frozenset(
     "hi hello hey hiya yo howdy greetings morning 你好 您好 哈囉 哈啰 嗨 早安 午安 晚安 大家好 "
@@ -84,7 +82,7 @@ def answer_question(turn: Turn, state: State, question: str) -> Outcome:
     new_state = replace(state, question=stored, topic=None)
     if route.kind == "candidates":
         return [did_you_mean(turn, new_state, [c.id for c in route.result.candidates])], new_state
-    group = NOT_THE_CARD_GROUP if route.not_the_card else route.result.out_of_scope
+    group = route.declined_as
     about = next((g.about[turn.lang] for g in turn.knowledge.out_of_scope if g.id == group), None)
     if about is not None:
         turn.effects.append(RecordUnanswered(stored, turn.lang, "out-of-scope"))
