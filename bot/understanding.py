@@ -271,11 +271,20 @@ _DEPENDANT = (
     r"spouse|wife|husband|partner|dependant|dependent|family\s+members?|children|kids|"
     r"配偶|老婆|老公|太太|先生|家人|眷屬|眷属|依親|依亲|小孩|孩子|子女"
 )
+_RIGHT = r"work|freelance|take\s+(?:a\s+)?job|get\s+(?:a\s+)?job|study|go\s+to\s+school"
+# The dependant must be the one doing it: "can my spouse work", "is she allowed to freelance",
+# 「老婆可以工作嗎」 — not "can my spouse come while I work".
 _DEPENDANTS_RIGHTS = re.compile(
-    rf"(?:{_DEPENDANT}).{{0,60}}?\b(?:work|job|freelance|employ\w*|study|go\s+to\s+school)\b"
-    rf"|(?:{_DEPENDANT}).{{0,12}}?(?:工作|打工|上班|接案|就業|就业|讀書|读书|上學|上学)",
+    rf"\b(?:can|could|may|is|are|will)\s+(?:my\s+|our\s+|the\s+)?(?:{_DEPENDANT})"
+    rf"\s+(?:also\s+|legally\s+)?(?:be\s+allowed\s+to\s+|be\s+able\s+to\s+)?(?:{_RIGHT})\b"
+    rf"|\b(?:is|are|will)\s+(?:she|he|they)\s+(?:be\s+)?allowed\s+to\s+(?:{_RIGHT})\b"
+    rf"|\bcan\s+(?:she|he|they)\s+(?:also\s+)?(?:{_RIGHT})\b"
+    rf"|(?:{_DEPENDANT}|她|他|佢|她們|他們|佢哋)[^，,。？?！!]{{0,6}}?(?:可以|能|能不能|可不可以|可唔可以|可否|准唔准|"
+    rf"可唔可以喺台灣|能否)[^，,。？?！!]{{0,6}}?(?:工作|打工|上班|接案|就業|就业|讀書|读书|上學|上学)",
     re.I,
 )
+# "can she work", 「她可以工作嗎」 count only in a message that names a dependant.
+_NAMES_DEPENDANT = re.compile(_DEPENDANT, re.I)
 
 _APPLYING = re.compile(r"\bappl(?:y|ying|ication)\b|申請|申请", re.I)
 
@@ -301,7 +310,11 @@ def scope(text: str) -> Scope:
         return Scope(_NEGATED_CLAUSE.sub(" ", text), OTHER_PERMITS)
     if _OTHER_PERMIT.search(text) and not _THE_CARD.search(text):
         return Scope(text, OTHER_PERMITS)
-    if _DEPENDANTS_RIGHTS.search(text) and not _APPLYING.search(text):
+    if (
+        _DEPENDANTS_RIGHTS.search(text)
+        and _NAMES_DEPENDANT.search(text)
+        and not _APPLYING.search(text)
+    ):
         return Scope(text, GOLD_CARD_GAPS)  # "my wife and I both want to apply" is a question
     kept = _NEGATED_CLAUSE.sub(" ", text)
     return Scope(kept if _words(kept) >= 2 else text)

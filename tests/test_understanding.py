@@ -250,6 +250,9 @@ def test_a_dependants_own_rights_are_a_gap_of_the_tutorials(text: str) -> None:
     [
         "How can my wife and kids join me in Taiwan?",
         "My wife and I both want to work in Taiwan, can we both apply for gold cards?",
+        "Can my spouse come with me when I work in Taiwan on the gold card?",
+        "Can my children come with me while I work in Taiwan?",
+        "Can my wife get a visa to join me? I will work for a company in Taipei",
     ],
 )
 def test_how_family_members_come_or_apply_is_still_a_question(text: str) -> None:
