@@ -3,12 +3,15 @@ deep-link payloads included), or as the plain-text reply in the question's langu
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import date
 
 from bot import links
 from bot.deadline_output import summary_text
 from bot.deadlines import Profile, compute
-from bot.knowledge import Knowledge
+from bot.i18n import render
+from bot.knowledge import CONTACT_TOPIC, Knowledge
 from bot.matching import render_answer_text, render_entry_text
 from bot.routing import Offer, Route
 from bot.textnorm import Lang
@@ -33,9 +36,7 @@ def route_text(route: Route, knowledge: Knowledge, *, today: date) -> str:
     lang = route.lang
     zh = lang == "zh"
     if route.kind == "ack":
-        return (
-            "不客氣！還有金卡的問題隨時問我。" if zh else "Glad that helps. Ask me anything else."
-        )
+        return _plain(render("ack.html", lang))  # the chat's own reply, not a second wording
     if route.kind == "command":
         return f"/{route.command}"
     if route.topic is None:
@@ -61,19 +62,16 @@ def route_text(route: Route, knowledge: Knowledge, *, today: date) -> str:
 
 
 def _declined(route: Route, knowledge: Knowledge) -> str:
-    group = route.declined_as
-    about = next((g.about[route.lang] for g in knowledge.out_of_scope if g.id == group), None)
+    about = knowledge.not_covered(route.declined_as, route.lang)
     if about is None:
         return render_answer_text(knowledge, route.result)
-    contact = knowledge.faq["contact-help-desk"].answer[route.lang].strip()
-    if route.lang == "zh":
-        return (
-            f"抱歉，這個問題我無法回答：教學內容不包括{about}。\n金卡辦公室可以協助：\n{contact}"
-        )
-    return (
-        f"Sorry, I can't answer that one: the tutorials do not cover {about}.\n"
-        f"The Taiwan Gold Card Office can help:\n{contact}"
-    )
+    contacts = knowledge.faq[CONTACT_TOPIC].answer[route.lang].strip()
+    return _plain(render("out_of_scope.html", route.lang, about=about, contacts=contacts))
+
+
+def _plain(html_text: str) -> str:
+    """A chat template's text for the terminal: tags dropped, entities read."""
+    return html.unescape(re.sub(r"<[^>]+>", "", html_text))
 
 
 def _target(offer: Offer) -> links.Target:

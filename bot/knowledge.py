@@ -353,6 +353,10 @@ class Guide(_Frozen):
         return tuple(s for s in self.steps if s.section == section_id)
 
 
+# The FAQ topic whose answer holds the help desk's contacts: every decline quotes it.
+CONTACT_TOPIC = "contact-help-desk"
+
+
 @dataclass(frozen=True)
 class Knowledge:
     """Everything the bot knows, loaded once at start-up."""
@@ -367,6 +371,10 @@ class Knowledge:
 
     def guide(self, guide_id: str) -> Guide:
         return self.guides[guide_id]
+
+    def not_covered(self, group: str | None, lang: Lang) -> str | None:
+        """What an out-of-scope group is about ("taxes: filing income tax…"), for a decline."""
+        return next((g.about[lang] for g in self.out_of_scope if g.id == group), None)
 
 
 class KnowledgeError(Exception):

@@ -20,7 +20,7 @@ from typing import Any
 import snowballstemmer
 from rapidfuzz import fuzz, process, utils
 
-from bot.knowledge import FaqEntry, Knowledge, cite_all
+from bot.knowledge import CONTACT_TOPIC, FaqEntry, Knowledge, cite_all
 from bot.redact import strip_identifiers
 from bot.textnorm import CJK_RUN, LANGS, Lang, detect_lang, normalize
 
@@ -507,7 +507,7 @@ def render_answer_text(knowledge: Knowledge, result: MatchResult) -> str:
     lang = result.lang
     if result.answer is not None:
         return render_entry_text(knowledge.faq[result.answer.id], lang)
-    contact = knowledge.faq["contact-help-desk"].answer[lang].strip()
+    contact = knowledge.faq[CONTACT_TOPIC].answer[lang].strip()
     if result.candidates:
         titles = "\n".join(
             f"• {knowledge.faq[c.id].title[lang]}  (start=t_{c.id})" for c in result.candidates

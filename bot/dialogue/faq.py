@@ -19,9 +19,8 @@ from bot.dialogue.core import (
     Turn,
 )
 from bot.dialogue.menus import expired, menu_row, place
-from bot.knowledge import cite_all
+from bot.knowledge import CONTACT_TOPIC, cite_all
 
-CONTACT_TOPIC = "contact-help-desk"
 MAX_RELATED = 3
 
 

@@ -82,8 +82,7 @@ def answer_question(turn: Turn, state: State, question: str) -> Outcome:
     new_state = replace(state, question=stored, topic=None)
     if route.kind == "candidates":
         return [did_you_mean(turn, new_state, [c.id for c in route.result.candidates])], new_state
-    group = route.declined_as
-    about = next((g.about[turn.lang] for g in turn.knowledge.out_of_scope if g.id == group), None)
+    about = turn.knowledge.not_covered(route.declined_as, turn.lang)
     if about is not None:
         turn.effects.append(RecordUnanswered(stored, turn.lang, "out-of-scope"))
         reply = help_desk(turn, new_state, "out_of_scope.html", about=about)
