@@ -19,13 +19,14 @@ from bot.matching import Matcher, MatchResult, Scored
 from bot.textnorm import Lang, detect_lang, normalize
 from bot.understanding import (
     FoundDate,
+    SmallTalk,
     asks_to_calculate,
     content_sentences,
     find_dates,
-    is_acknowledgement,
     own_command,
     question_sentences,
     scope,
+    small_talk,
     without_dates,
 )
 
@@ -67,6 +68,7 @@ class Route:
     offers: tuple[Offer, ...] = ()
     also: str | None = None  # a second question's topic, offered as "You also asked: …"
     outside: str | None = None  # the out-of-scope group the wording alone puts the message in
+    talk: SmallTalk | None = None  # for "ack": a greeting, thanks or an acknowledgement
     command: str | None = None  # the user's own data or settings: "language", "forget", …
     dates: tuple[FoundDate, ...] = field(default=(), repr=False)
 
@@ -115,8 +117,8 @@ class Router:
         question, text = text, _head(text)
         lang = detect_lang(text)
         empty = MatchResult(question, lang, None, ())
-        if is_acknowledgement(text):
-            return Route("ack", question, lang, empty)
+        if (talk := small_talk(text)) is not None:
+            return Route("ack", question, lang, empty, talk=talk)
         if (command := own_command(text)) is not None:
             return Route("command", question, lang, empty, command=command)
         dates = tuple(find_dates(text, today=today))

@@ -337,8 +337,9 @@ def asks_to_calculate(text: str) -> bool:
 _ACK_WORDS = frozenset(
     """ok okay okey k kk cool great nice good fine perfect noted got it understood understand
     clear sure alright all right right yes yep yeah no problem np awesome super wonderful
-    excellent thanks thank you thx ty cheers much lot a so very will do i see see makes sense
-    sounds lovely appreciate appreciated that's that helps helped helpful bye goodbye""".split()
+    excellent thanks thank you thx ty tks 3q cheers much lot a so very will do i see see makes
+    sense sounds lovely appreciate appreciated that's that helps helped helpful bye goodbye bot
+    again for the help all""".split()
 )
 _ACK_ZH = re.compile(
     r"^(?:好的?|好喔|好哦|好啦|好滴|嗯+|恩+|了解|瞭解|明白|知道了|收到|懂了|沒問題|没问题|冇問題|冇问题|"
@@ -346,6 +347,35 @@ _ACK_ZH = re.compile(
     r"你|您|的|了|啦|喔|哦|囉|啊|呀|哈|回覆|回复|答覆|答复|回答|幫忙|帮忙|大家|非常|很|真的|真|"
     r"你們|你们|咗|嘅|先|喇|呢|,|，|!|！|~|。|\.|\s)+$"
 )
+
+
+_GREETING_WORDS = frozenset(
+    "hi hello hey hiya yo howdy greetings morning hallo hola "
+    "你好 您好 哈囉 哈啰 嗨 早安 午安 晚安 大家好".split()
+) | {"good morning", "good afternoon", "good evening", "hi there", "hello there", "hey there"}
+_GREETING_FILLER = frozenset("there all bot again everyone team".split())
+_GREETING_ZH = re.compile(r"(你好|您好|哈囉|哈啰|嗨|早安|午安|晚安)[啊呀喔哦囉]*")
+_THANKS_WORD = re.compile(
+    r"\b(?:thanks?|thx|ty|tks|cheers|appreciated?)\b|3q|謝|谢|感恩|多謝|多谢|唔該|唔该", re.I
+)
+
+SmallTalk = Literal["greeting", "thanks", "ack"]
+
+
+def small_talk(text: str) -> SmallTalk | None:
+    """A greeting ("hi!", 「您好」), thanks ("thanks a lot", 「謝謝你」) or an acknowledgement
+    ("ok", "cool, got it", 👍) with nothing else in it: a short reply, never an unanswered
+    question."""
+    words = re.sub(r"[^\w\s']", " ", text.lower()).split()
+    phrase = " ".join(words)
+    if phrase and "?" not in text and "？" not in text and len(text) <= 40:
+        if phrase in _GREETING_WORDS or _GREETING_ZH.fullmatch(phrase):
+            return "greeting"
+        if words[0] in _GREETING_WORDS and set(words[1:]) <= _GREETING_FILLER:
+            return "greeting"
+    if is_acknowledgement(text):
+        return "thanks" if _THANKS_WORD.search(text) else "ack"
+    return None
 
 
 def is_acknowledgement(text: str) -> bool:

@@ -13,6 +13,7 @@ from bot.understanding import (
     own_command,
     question_sentences,
     scope,
+    small_talk,
     without_dates,
     yes_or_no,
 )
@@ -257,3 +258,14 @@ def test_a_dependants_own_rights_are_a_gap_of_the_tutorials(text: str) -> None:
 )
 def test_how_family_members_come_or_apply_is_still_a_question(text: str) -> None:
     assert scope(text).outside is None
+
+
+@pytest.mark.parametrize(
+    ("text", "talk"),
+    [("hi", "greeting"), ("Hello there!", "greeting"), ("您好", "greeting"),
+     ("thanks a lot", "thanks"), ("謝謝你", "thanks"), ("冇問題，多謝晒", "thanks"),
+     ("ok", "ack"), ("cool, got it", "ack"), ("好的", "ack"), ("👍", "ack"),
+     ("hi, how do I renew?", None), ("thanks, and the fee?", None)],
+)  # fmt: skip
+def test_small_talk_is_told_apart(text: str, talk: str | None) -> None:
+    assert small_talk(text) == talk

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from typing import Literal
 
 from bot import callbacks as cb
 from bot.dialogue.calculators import after_result, deadline_result
@@ -25,18 +24,9 @@ from bot.dialogue.guide_flow import typed_navigation
 from bot.dialogue.menus import ask_prompt, menu_keyboard
 from bot.redact import redact
 from bot.routing import Offer, Route
-from bot.textnorm import CJK_RUN, Lang, detect_lang, normalize
+from bot.textnorm import CJK_RUN, Lang, detect_lang
 
 MAX_STORED_QUESTION = 500  # the matcher reads no further either
-
-_GREETINGS = frozenset(
-    "hi hello hey hiya yo howdy greetings morning 你好 您好 哈囉 哈啰 嗨 早安 午安 晚安 大家好 "
-    "hallo hola".split()
-) | {"good morning", "good afternoon", "good evening", "hi there", "hello there", "hey there"}
-_THANKS = frozenset("thanks thank thx ty tks cheers 謝謝 感謝 多謝 謝啦 3q 感恩 謝".split())
-_SMALL_TALK_FILLER = frozenset(
-    "ok okay great so very much a lot you bot again there all for the help".split()
-)
 
 
 def register(d: Dispatcher) -> None:
@@ -59,19 +49,15 @@ def message(turn: Turn, state: State, text: str) -> Outcome:
     moved = typed_navigation(turn, state, question)
     if moved is not None:
         return moved
-    asked = turn.in_lang(question_lang(question, turn.lang))
-    talk = small_talk(question)
-    if talk is not None:
-        return [Reply(asked.render(f"{talk}.html"), menu_keyboard(asked, state))], state
-    return answer_question(asked, state, question)
+    return answer_question(turn.in_lang(question_lang(question, turn.lang)), state, question)
 
 
 def answer_question(turn: Turn, state: State, question: str) -> Outcome:
     """Answer a question: the answer with its guide and calculator (run when the message gives
     the date), "did you mean", a short reply to thanks, or an honest decline."""
     route = turn.router.route(question, today=turn.today)
-    if route.kind == "ack":
-        return [Reply(turn.render("ack.html"), menu_keyboard(turn, state))], state
+    if route.kind == "ack":  # greeting.html, thanks.html or ack.html
+        return [Reply(turn.render(f"{route.talk}.html"), menu_keyboard(turn, state))], state
     if route.kind == "command" and route.command is not None:
         handler = turn.dispatcher.command_handler(route.command)
         if handler is not None:  # "switch to English", 「取消提醒」: as if the command were sent
@@ -135,26 +121,3 @@ def question_lang(text: str, ui: Lang) -> Lang:
     if cjk == 0 and words >= 2 and latin >= 8:  # "hello" or "ok" alone says little
         return "en"
     return ui
-
-
-def small_talk(text: str) -> Literal["greeting", "thanks"] | None:
-    """Whether a message is only a greeting ("hi!") or thanks ("thanks a lot", "謝謝你")."""
-    if "?" in text or "？" in text or len(text) > 40:
-        return None
-    words = normalize(text).split()
-    if not words:
-        return None
-    phrase = " ".join(words)
-    if phrase in _GREETINGS or (words[0] in _GREETINGS and set(words[1:]) <= _SMALL_TALK_FILLER):
-        return "greeting"
-    if set(words) <= _THANKS | _SMALL_TALK_FILLER and set(words) & _THANKS:
-        return "thanks"
-    if len(phrase) <= 8 and re.fullmatch(
-        r"(謝謝|感謝|多謝|感恩)[你您了啦喔哦囉大家幫忙的]*", phrase
-    ):
-        return "thanks"
-    if len(phrase) <= 6 and re.fullmatch(
-        r"(你好|您好|哈囉|嗨|早安|午安|晚安)[啊呀喔哦囉]*", phrase
-    ):
-        return "greeting"
-    return None
