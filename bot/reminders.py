@@ -46,8 +46,9 @@ LEASE = timedelta(minutes=5)  # how long a claim keeps other senders off a remin
 RETRY_DELAY = timedelta(minutes=1)  # a timed-out send waits at least this for its next run
 MAX_ATTEMPTS = 5  # claims of one reminder before a network failure marks it failed
 MAX_FLOOD_WAITS = 3  # RetryAfter waits for one message within a run
-# One send in flight: a kill repeats at most the message Telegram accepted and we had not yet
-# marked sent. At ~100 ms a send that caps one sender near 10/s; overlapping runs add theirs.
+# Sends go one at a time (a kill repeats at most the message Telegram accepted and we had not
+# yet marked sent), so the sender's Bot API client needs one connection. At ~100 ms a send that
+# caps one sender near 10/s; overlapping runs add theirs.
 CONCURRENCY = 1
 BATCH_SECONDS = 10  # a claim takes what the rate sends in this long, far inside the lease
 DB_RETRY_PAUSE = 1.0  # seconds before the one retry of a database call whose connection failed

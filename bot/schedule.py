@@ -99,11 +99,6 @@ def has_abroad_choice(kind: str) -> bool:
     return any(rule.abroad_only for rule in RULES.get(kind, ()))
 
 
-def has_profile_choice(kind: str) -> bool:
-    """Whether a kind has reminders only for one profile (renewal: Hong Kong / Macau)."""
-    return any(rule.profile is not None for rule in RULES.get(kind, ()))
-
-
 def label(reminder: Reminder, lang: Lang) -> str:
     """What a reminder is about, told apart from the kind's other reminders of the same date
     ("A month left to submit the renewal"); the date's own label where it is the only one."""

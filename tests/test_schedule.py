@@ -136,4 +136,3 @@ def test_hk_macau_renewal_reminds_at_the_opening_and_early_in_the_window():
     assert [rule_number(r) for r in reminders] == [1, 5, 6, 2, 3, 4]
     plain = schedule.schedule("renewal", date(2027, 6, 30), now=NOW)
     assert [r.days_before for r in plain] == [0, 30, 7, 0]
-    assert schedule.has_profile_choice("renewal") and not schedule.has_profile_choice("passport")
