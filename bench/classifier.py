@@ -22,7 +22,7 @@ the bench's own out-of-scope list and the 5-fold split of the sample questions a
 to choose anything, so those are the honest figures. "top-1" is the best-ranked topic with no
 threshold, over in-scope questions only. The folds hold out a fifth of every topic's and every
 out-of-scope group's sample questions (train on the rest, matcher and classifier alike).
-The chosen blend is what bot/classifier.py ships (BLEND_WEIGHT, BLEND_THRESHOLD).
+The chosen blend is what bench/topic_classifier.py ships (BLEND_WEIGHT, BLEND_THRESHOLD).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 t_import = time.perf_counter()
-from bot.classifier import OOS, TopicClassifier, blend  # noqa: E402
+from bench.topic_classifier import OOS, TopicClassifier, blend  # noqa: E402
 
 IMPORT_S = time.perf_counter() - t_import  # scikit-learn, numpy and scipy
 from bench.matcher import OUT_OF_SCOPE  # noqa: E402

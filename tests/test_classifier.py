@@ -1,11 +1,11 @@
-"""The trained topic classifier (bot/classifier.py): fast, deterministic, ranks, declines."""
+"""The trained topic classifier (bench/topic_classifier.py): deterministic, ranks, declines."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from bot.classifier import OOS, TopicClassifier, blend
+from bench.topic_classifier import OOS, TopicClassifier, blend
 from bot.knowledge import Knowledge
 from bot.matching import Matcher
 

@@ -1,4 +1,5 @@
-"""A trained topic classifier, measured against the hand-tuned matcher (bench/classifier.py).
+"""A trained topic classifier, measured against the matcher by bench/classifier.py (not used by
+the bot: scikit-learn is a test/bench extra; README: The matcher).
 
 Trained at construction, in well under a second, from every topic's sample questions, title and
 keywords in both languages, plus the out-of-scope examples (`knowledge.out_of_scope`, when the
@@ -11,8 +12,7 @@ whose scores are calibrated into probabilities (Platt scaling over 3 folds). Det
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import numpy as np
 from scipy.special import expit
@@ -53,19 +53,9 @@ def training_data(knowledge: Knowledge) -> tuple[list[str], list[str]]:
 
 
 def out_of_scope_questions(knowledge: Knowledge) -> Iterator[str]:
-    """The negative examples of `knowledge.out_of_scope` (groups of zh/en questions), if any."""
-    for group in getattr(knowledge, "out_of_scope", ()):
-        yield from map(str, _phrases(getattr(group, "questions", group)))
-
-
-def _phrases(value: Any) -> Iterable[str]:
-    if isinstance(value, str):
-        return (value,)
-    if hasattr(value, "all"):  # Phrases
-        return value.all()
-    if isinstance(value, dict):
-        return tuple(q for lang in LANGS for q in value.get(lang, ()))
-    return tuple(value)
+    """The negative examples of `knowledge.out_of_scope`, both languages."""
+    for group in knowledge.out_of_scope:
+        yield from group.questions.all()
 
 
 def blend(
