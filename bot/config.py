@@ -14,6 +14,10 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'goldcard.sqlite3'}"
 
 
+# Messages a second per bot token, across all its processes (Telegram allows about 30).
+SEND_BUDGET = 30.0
+
+
 class Settings(BaseSettings):
     """The environment (and an optional `.env` file); `Settings()` reads them.
 
@@ -34,7 +38,7 @@ class Settings(BaseSettings):
     broadcast_rate: float = 25.0
     # Messages a second every process sending as this bot shares (Telegram's ~30 per bot): on
     # PostgreSQL one budget across webhook workers and the reminder sender.
-    send_budget: float = 30.0
+    send_budget: float = SEND_BUDGET
 
     @field_validator("staff_ids", mode="before")
     @classmethod

@@ -30,6 +30,7 @@ from telegram.constants import MessageLimit, ParseMode
 from telegram.error import BadRequest
 from telegram.ext import AIORateLimiter
 
+from bot.config import SEND_BUDGET
 from bot.dialogue import Keyboard, Reply
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,6 @@ _TAGS = re.compile(r"<[^>]*>")
 _PARAGRAPH, _LINE, _WORD = 3, 2, 1
 
 
-SEND_BUDGET = 30.0  # messages a second per bot token, across all its processes (Telegram's)
 # Telegram counts arrivals; a message arrives a few ms after its slot, by how much varies (thread
 # hand-offs, the network), so two can land closer than their slots. Slots 10% wider than the
 # budget keep any one second under it (measured: 21 in a second at 20/s without it).
