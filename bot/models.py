@@ -157,5 +157,5 @@ class UnansweredQuestion(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     question: str = Field(max_length=600)
     lang: str = Field(max_length=8)
-    reason: str = Field(max_length=20)  # "no-match" | "none-of-these"
+    reason: str = Field(max_length=20)  # "no-match" | "none-of-these" | "out-of-scope"
     created_at: datetime = _when(index=True)
