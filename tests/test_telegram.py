@@ -160,6 +160,25 @@ async def test_a_question_in_each_language(fake: FakeBotApi, bot: Application, k
     assert "👍 Helpful" in labels(english)
 
 
+async def test_a_dated_question_answers_and_computes_in_two_messages(
+    fake: FakeBotApi, bot: Application, knowledge
+) -> None:
+    """The router through the real adapter: the answer with its offers, then the deadlines of the
+    date in the question with Save and Calendar file, and a guide step offered as a button."""
+    ada = fake.user("Ada", language_code="en")
+    await say(fake, fake.command(ada, "start"))
+
+    answer, deadlines = await say(
+        fake, fake.message(ada, "my card expires on 15 April 2027, when can I renew?"), count=2
+    )
+    assert text_of(answer).startswith(knowledge.faq["renewal-window"].title.en)
+    assert "Renewal opens" in text_of(deadlines) and "15 December 2026" in text_of(deadlines)
+    assert {"💾 Save", "📅 Calendar file"} <= set(labels(deadlines))
+
+    (upload,) = await say(fake, fake.message(ada, "how do I upload my supplement documents?"))
+    assert any(label.endswith(": step 11") for label in labels(upload))
+
+
 async def test_a_first_question_gets_the_welcome_first(fake: FakeBotApi, bot: Application) -> None:
     ada = fake.user("Ada", language_code="en")
 
