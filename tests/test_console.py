@@ -120,14 +120,14 @@ def test_the_router_in_the_terminal_chat(console):
     console.run(
         scripted(
             "how do I apply for the gold card",
-            "我的金卡116年4月15日到期，什麼時候可以申請延期？",
+            "我的金卡188年4月15日到期，什麼時候可以申請延期？",
             "ok",
             "quit",
         )
     )
     out = console.out.getvalue()
     assert "📘 Step by step: Applying for the Gold Card" in out
-    assert "開放申請延期" in out and "2026年12月15日" in out
+    assert "開放申請延期" in out and "2098年12月15日" in out
     assert "👍" in out
 
 
