@@ -148,7 +148,11 @@ class Router:
         whole = self.matcher.match(
             whole_text, coverage_power=STORY_COVERAGE_POWER if story else None
         )
-        parts = [whole if part == whole_text else self.matcher.match(part) for part in asked]
+        power = STORY_COVERAGE_POWER if story else None  # its questions are conversational too
+        parts = [
+            whole if part == whole_text else self.matcher.match(part, coverage_power=power)
+            for part in asked
+        ]
         answered = [r for r in parts if r.answer is not None]
         # The first question decides, unless the whole message (its story included) answers a
         # lone question with more confidence; a later question decides only when neither does.
