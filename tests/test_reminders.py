@@ -302,6 +302,20 @@ def test_cancelling_a_reminder_already_gone_says_so(chat):
 
 
 @LANGS
+def test_a_reminder_after_its_date_says_why_it_comes(engine, lang):
+    """A Hong Kong / Macau renewal reminder a week into the window names itself, not "Renewal
+    opens … (7 days ago)"."""
+    from bot.deadlines import Profile
+
+    reminders = schedule.schedule(
+        "renewal", EXPIRY, now=SAVED, lang=lang, profile=Profile.HK_MACAU
+    )
+    week_in = next(r for r in reminders if r.days_before == -7)
+    reply = engine.reminder(week_in, lang, today=date(2027, 3, 8), bot_username="gc_bot")
+    assert {"en": "Renewal window open a week", "zh": "延期申請已開放一週"}[lang] in reply.text
+
+
+@LANGS
 def test_a_reminder_says_what_is_due_when_and_what_to_do(engine, lang):
     reminder = schedule.schedule("renewal", EXPIRY, now=SAVED, lang=lang)[2]  # 7 days before
     reply = engine.reminder(reminder, lang, today=date(2027, 5, 22), bot_username="gc_bot")

@@ -197,7 +197,9 @@ def reminder_message(turn: Turn, reminder: Reminder, *, bot_username: str | None
     text = turn.render(
         "reminder.html",
         title=kind.title[lang],
-        label=label.label[lang],
+        # After the date ("the window has been open a week"), the reminder's own name says why
+        # it comes; before it, the date's name says what is due.
+        label=schedule.label(reminder, lang) if reminder.days_before < 0 else label.label[lang],
         when=format_date_and_distance(reminder.due, lang, today=turn.today),
         about=label.about[lang],
     )
