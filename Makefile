@@ -47,7 +47,9 @@ check: $(STAMP)
 
 bench: $(TEST_STAMP)
 	$(BIN)/python bench/matcher.py
+	$(BIN)/python bench/classifier.py
 	$(BIN)/python bench/telegram.py
+	$(BIN)/python bench/burst.py
 	$(BIN)/python bench/reminders.py
 
 locales/%/LC_MESSAGES/messages.mo: locales/%/LC_MESSAGES/messages.po | $(STAMP)
