@@ -609,6 +609,23 @@ async def test_two_senders_at_once_send_every_reminder_exactly_once(shared_db, e
     assert len(reminder_rows(shared_db, status=SENT)) == 300
 
 
+async def remind_process(
+    fake: FakeBotApi, database: str, *options: str
+) -> asyncio.subprocess.Process:
+    """`python -m bot remind OPTIONS` as a real process on `database` against the fake Bot API."""
+    environment = {
+        **os.environ,
+        "DATABASE_URL": database,
+        "BOT_TOKEN": fake.token,
+        "TELEGRAM_API_BASE_URL": fake.base_url,
+        "LOG_LEVEL": "WARNING",
+    }
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "remind", *options,
+        cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+
+
 async def test_a_sender_process_killed_mid_run_then_rerun_loses_and_repeats_nothing(
     tmp_path, fake
 ):
@@ -620,20 +637,9 @@ async def test_a_sender_process_killed_mid_run_then_rerun_loses_and_repeats_noth
         fake.user(id=user_id)
     seed(db, users)
     stuck = fake.stall(60, chat_id=6)  # the sender will hang on user 6 …
-    environment = {
-        **os.environ,
-        "DATABASE_URL": database,
-        "BOT_TOKEN": fake.token,
-        "TELEGRAM_API_BASE_URL": fake.base_url,
-        "LOG_LEVEL": "WARNING",
-    }
 
     async def remind(*options: str) -> asyncio.subprocess.Process:
-        return await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "remind", "--now", "2027-03-01T10:00", *options,
-            cwd=ROOT, env=environment,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        )  # fmt: skip
+        return await remind_process(fake, database, "--now", "2027-03-01T10:00", *options)
 
     process = await remind("--rate", "5")  # a send every 0.2 s: a kill between two is clean
     deadline = time.monotonic() + 30
@@ -654,10 +660,7 @@ async def test_a_sender_process_killed_mid_run_then_rerun_loses_and_repeats_noth
         0,
         "reminders: 0 sent, 0 skipped, 0 failed",
     ), err.decode()
-    later = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "remind", "--now", "2027-03-01T10:06",
-        cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
+    later = await remind_process(fake, database, "--now", "2027-03-01T10:06")
     out, err = await later.communicate()
     assert out.decode().strip() == "reminders: 5 sent, 0 skipped, 0 failed", err.decode()
     assert sent_to(fake) == users  # nobody lost, nobody twice
@@ -676,22 +679,12 @@ async def test_a_sender_killed_with_sends_in_flight_repeats_at_most_one(tmp_path
     seed(db, users)
     # Every message reaches its user at once; Telegram's answer comes 0.3 s later.
     slow = fake.stall(0.3, method="sendMessage", times=None, deliver=True)
-    environment = {
-        **os.environ,
-        "DATABASE_URL": database,
-        "BOT_TOKEN": fake.token,
-        "TELEGRAM_API_BASE_URL": fake.base_url,
-        "LOG_LEVEL": "WARNING",
-    }
 
     def delivered() -> list[int]:
         return [u for u in users for _ in fake.bot_messages(u)]
 
     async def remind(now: str) -> asyncio.subprocess.Process:
-        return await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "remind", "--now", now, "--rate", "1000",
-            cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        )  # fmt: skip
+        return await remind_process(fake, database, "--now", now, "--rate", "1000")
 
     process = await remind("2027-03-01T10:00")
     deadline = time.monotonic() + 30
