@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     # "123, 456" in the environment; NoDecode stops pydantic-settings expecting JSON.
     staff_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    # The help desk's supergroup with topics (forum) that the bot administers: handoff tickets,
+    # /inbox and /stats live there. Unset: no handoff, and staff commands work in private only.
+    staff_chat_id: int | None = None
     log_level: str = "INFO"
     # Messages a second the reminder sender stays under (Telegram allows ~30 for broadcasts).
     broadcast_rate: float = 25.0
@@ -48,7 +51,12 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "bot_token", "telegram_api_base_url", "webhook_url", "webhook_secret", mode="before"
+        "bot_token",
+        "telegram_api_base_url",
+        "webhook_url",
+        "webhook_secret",
+        "staff_chat_id",
+        mode="before",
     )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:

@@ -26,6 +26,7 @@ def test_values_from_a_mapping():
             "WEBHOOK_URL": "https://bot.example.com/hook",
             "WEBHOOK_SECRET": "s3cret",
             "STAFF_IDS": "11, 22,33,",
+            "STAFF_CHAT_ID": "-1001234567890",
             "LOG_LEVEL": "debug",
             "UNRELATED": "ignored",
         }
@@ -34,11 +35,17 @@ def test_values_from_a_mapping():
     assert "123:abc" not in repr(settings)
     assert not settings.is_sqlite
     assert settings.staff_ids == frozenset({11, 22, 33})
+    assert settings.staff_chat_id == -1001234567890
     assert settings.log_level == "DEBUG"
 
 
 def test_blank_token_is_no_token():
     assert Settings.from_mapping({"BOT_TOKEN": "  "}).bot_token is None
+
+
+def test_no_staff_chat_unless_set():
+    assert Settings.from_mapping({}).staff_chat_id is None
+    assert Settings.from_mapping({"STAFF_CHAT_ID": " "}).staff_chat_id is None
 
 
 def test_bad_staff_ids_are_an_error():
