@@ -177,6 +177,27 @@ class CalendarFile(Action):
 
 
 @dataclass(frozen=True)
+class DatePickerMonth(Action):
+    """Show `month` (its 1st) in the date picker of a calculator waiting for its date; the
+    picker's inert cells (weekday headers, blanks) carry the month they are in."""
+
+    tag = "pm"
+    kind: str
+    month: date
+    profile: str | None = None
+
+
+@dataclass(frozen=True)
+class DatePickerDay(Action):
+    """A day pressed in a calculator's date picker: the same as typing that date."""
+
+    tag = "pd"
+    kind: str
+    day: date
+    profile: str | None = None
+
+
+@dataclass(frozen=True)
 class SavedCalendarFile(Action):
     tag = "da"
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from html import unescape
@@ -25,6 +26,7 @@ from bot.textnorm import strip_controls
 # No Telegram user has id 0: the terminal user never collides with a real one.
 CONSOLE_USER_ID = 0
 QUIT = frozenset({"/quit", "/exit", "quit", "exit"})
+WEEK = 7
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,11 @@ def to_terminal(html: str, style: Style) -> str:
     parser.feed(html)
     parser.close()
     return unescape("".join(parser.parts))
+
+
+def _width(text: str) -> int:
+    """Columns `text` takes on a terminal: wide (CJK) characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def echo_input(prompt: str) -> str:
@@ -177,14 +184,31 @@ class Console:
             path = self.downloads / reply.document.filename
             path.write_bytes(reply.document.content)
             self.print(f"      📎 {s.bold}{path}{s.reset}")
+        pressable: set[str] = set()
+        grid: list[list[tuple[str, str]]] = []  # (shown cell, its plain text) per row
         for row in reply.buttons:
             cells = []
             for button in row:
+                if button.data is not None and button.data in pressable:
+                    # A date picker's weekday headers and blanks: they show the month again,
+                    # which its numbered title button does too.
+                    cells.append((f"{s.dim}{button.label}{s.reset}", button.label))
+                    continue
+                pressable.add(button.data or "")
                 number = str(len(self.buttons) + 1)
                 self.buttons[number] = button
                 mark = " ↗" if button.url else ""
-                cells.append(f"{s.bold}[{number}]{s.reset} {button.label}{mark}")
-            self.print("      " + "   ".join(cells))
+                plain = f"[{number}] {button.label}{mark}"
+                cells.append((f"{s.bold}[{number}]{s.reset} {button.label}{mark}", plain))
+            grid.append(cells)
+        # Rows as wide as a week (a date picker's) line up in columns.
+        width = max((_width(p) for r in grid if len(r) >= WEEK for _, p in r), default=0)
+        for cells in grid:
+            if len(cells) >= WEEK:
+                line = " ".join(c + " " * (width - _width(p)) for c, p in cells).rstrip()
+            else:
+                line = "   ".join(c for c, _ in cells)
+            self.print("      " + line)
         self.print("")
 
     def print(self, text: str) -> None:

@@ -56,6 +56,29 @@ def test_commands_questions_and_a_calendar_file(console, tmp_path):
     assert (tmp_path / "goldcard-renewal.ics").read_bytes().startswith(b"BEGIN:VCALENDAR")
 
 
+def test_a_date_prompt_shows_the_calendar_in_columns_and_a_day_is_pressed_by_number(console):
+    def day_15() -> str:  # the number the 15th got, read off the screen
+        found = re.findall(r"\[(\d+)\] \[?15\b", console.out.getvalue())
+        return found[-1]
+
+    lines = iter([lambda: "/deadlines", lambda: "2", day_15])
+
+    def read(prompt: str) -> str:
+        try:
+            return next(lines)()
+        except StopIteration:
+            raise EOFError from None
+
+    console.run(read)
+    out = console.out.getvalue()
+    grid = out.split("Supplementing documents", 1)[-1]
+    assert re.search(r"\n +Mo +Tu +We +Th +Fr +Sa +Su\n", grid)  # headers, not numbered
+    week = next(line for line in grid.splitlines() if re.search(r"\] \[?15\b", line))
+    cells = re.findall(r"\S+(?: \S+)? *", week.strip())
+    assert len(cells) == 7 and len({len(c) for c in cells[:-1]}) == 1  # one column per day
+    assert "Upload the documents by" in out.split(week, 1)[1]
+
+
 def test_a_link_button_shows_its_address_and_a_wrong_number_says_so(console):
     console.run(scripted("zzzz qqqq xxxx", "1", "99"))
     out = console.out.getvalue()

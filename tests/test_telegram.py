@@ -263,6 +263,36 @@ async def test_the_deadline_flow_ends_in_a_calendar_file(
     assert saved.method == "sendMessage"
 
 
+async def test_a_date_picked_in_the_calendar_is_computed_after_navigating_in_place(
+    fake: FakeBotApi, bot: Application
+) -> None:
+    ada = fake.user("Ada", language_code="zh-hant")
+    supplement = links.payload(links.DeadlineLink("supplement"))
+    _, prompt = await say(fake, fake.command(ada, "start", supplement), count=2)
+    assert "日 一 二 三 四 五 六" in " ".join(labels(prompt))
+
+    forward = next(label for label in labels(prompt) if label.endswith("▶️"))
+    (later,) = await press(fake, ada, forward)
+    (typed_year,) = await say(fake, fake.message(ada, "2027-01-15"))  # typing still works
+    day_15 = next(
+        b["callback_data"]
+        for row in later["reply_markup"]["inline_keyboard"]
+        for b in row
+        if b["text"].strip("[]") == "15"
+    )
+    mark = len(fake.calls)
+    (picked,) = await say(fake, fake.callback_query(ada, day_15, message=later.result))
+
+    assert later.method == "editMessageText"
+    assert later["message_id"] == prompt.result["message_id"]
+    assert "補件期限" in text_of(typed_year)
+    assert picked.method == "sendMessage" and "補件期限" in text_of(picked)
+    assert (await fake.wait_for("answerCallbackQuery", since=mark)).ok
+    stale = fake.callback_query(ada, day_15.replace(":pd:", ":pd:x"), message=later.result)
+    (expired,) = await say(fake, stale)
+    assert text_of(expired).startswith("這個按鈕已失效")
+
+
 async def test_inline_query_offers_shareable_answers(
     fake: FakeBotApi, bot: Application, knowledge
 ) -> None:

@@ -1,6 +1,6 @@
 """Deadline calculators: pick a kind (and who applies, for processing times), type the date it
-counts from, see the deadlines, save them or get a calendar file; /deadlines lists the saved ones.
-`d_<kind>` deep links open a calculator."""
+counts from or pick it in the date picker under the prompt, see the deadlines, save them or get
+a calendar file; /deadlines lists the saved ones. `d_<kind>` deep links open a calculator."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from bot.dates import (
     read_date,
 )
 from bot.deadline_output import deadlines_ics, summary_text
+from bot.dialogue import datepicker
 from bot.dialogue.core import (
     Button,
     Dispatcher,
@@ -45,6 +46,7 @@ def register(d: Dispatcher) -> None:
     d.add_button(cb.CalendarFile, calendar_file)
     d.add_button(cb.SavedCalendarFile, saved_calendar_file)
     d.add_button(cb.DeleteDeadline, delete_deadline)
+    d.add_button(cb.DatePickerMonth, picker_month)
     d.add_link(links.DeadlineLink, lambda t, s, link: deadline_start(t, s, link.kind, None))
     d.add_awaited("date", date_typed)
     d.add_awaited("again", another_date)
@@ -108,16 +110,28 @@ def deadline_start(
         ]
         rows.append(menu_row(turn))
         return [Reply(turn.render("deadline_profile.html"), tuple(rows), edit=edit)], state
-    pending = f"date:{kind}" + (f":{profile}" if profile else "")
-    new_state = replace(state, pending=pending)
+    new_state = replace(state, pending=awaiting_date(kind, profile))
     return [ask_date(turn, kind, profile, error="", edit=edit)], new_state
 
 
+def awaiting_date(kind: str, profile: str | None) -> str:
+    """`State.pending` while the calculator of `kind` waits for its date."""
+    return f"date:{kind}" + (f":{profile}" if profile else "")
+
+
 def ask_date(
-    turn: Turn, kind: str, profile: str | None = None, *, error: str, edit: bool = False
+    turn: Turn,
+    kind: str,
+    profile: str | None = None,
+    *,
+    error: str,
+    edit: bool = False,
+    month: date | None = None,
 ) -> Reply:
-    """Ask for the kind's date; a renewal offers the choice of who renews (Hong Kong / Macau
+    """Ask for the kind's date, with the date picker on `month` (by default the kind's likeliest,
+    `datepicker.opening_month`); a renewal offers the choice of who renews (Hong Kong / Macau
     residents should apply as soon as the window opens), and the title shows a choice made."""
+    month = month or datepicker.opening_month(kind, turn.today)
     title = deadlines.KINDS[kind].title[turn.lang]
     if profile and kind == "renewal":
         name = deadlines.RENEWAL_PROFILE_NAMES[deadlines.Profile(profile)][turn.lang]
@@ -129,7 +143,7 @@ def ask_date(
         example=EXAMPLE_ZH if turn.lang == "zh" else EXAMPLE_EN,
         error=error,
     )
-    rows: list[tuple[Button, ...]] = []
+    rows = datepicker.picker_rows(turn, kind, profile, month)
     if kind == "renewal" and profile is None:
         rows += [
             (Button(f"🇭🇰🇲🇴 {name[turn.lang]}", data=cb.encode(cb.DeadlineKind(kind, p.value))),)
@@ -137,6 +151,17 @@ def ask_date(
         ]
     rows.append((turn.button("◀️ Back", cb.DeadlineKinds()), *menu_row(turn)))
     return Reply(text, tuple(rows), edit=edit)
+
+
+def picker_month(turn: Turn, state: State, action: cb.DatePickerMonth) -> Outcome:
+    """Another month in the date picker: the prompt again, in place, still waiting for a date
+    (a press leaves a prompt, so the wait is set again: typing keeps working)."""
+    month = action.month
+    if not computable(action.kind, action.profile) or month.day != 1:
+        return [expired(turn, state)], state
+    new_state = replace(state, pending=awaiting_date(action.kind, action.profile))
+    reply = ask_date(turn, action.kind, action.profile, error="", edit=True, month=month)
+    return [reply], new_state
 
 
 def date_typed(turn: Turn, state: State, text: str, awaited: str) -> Outcome | None:

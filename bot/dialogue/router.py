@@ -1,7 +1,8 @@
 """What a typed message is: the text a feature awaits (a date for a calculator, a yes/no, a step
 of the open guide), small talk, or a question routed by `bot.routing.Router` to an answer with the
 guide and calculator that go with it, or an honest decline. `message(turn, state, text)` is the
-one entry point for free text: plain messages and `/ask <question>`."""
+one entry point for free text: plain messages, `/ask <question>` and a day pressed in a date
+picker (the date typed)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import re
 from dataclasses import replace
 
 from bot import callbacks as cb
-from bot.dialogue.calculators import after_result, deadline_result
+from bot.dialogue.calculators import after_result, awaiting_date, computable, deadline_result
 from bot.dialogue.core import (
     Button,
     Dispatcher,
@@ -21,7 +22,7 @@ from bot.dialogue.core import (
 )
 from bot.dialogue.faq import answer, did_you_mean, help_desk, topic_rows
 from bot.dialogue.guide_flow import typed_navigation
-from bot.dialogue.menus import ask_prompt, menu_keyboard
+from bot.dialogue.menus import ask_prompt, expired, menu_keyboard
 from bot.redact import redact
 from bot.routing import Offer, Route
 from bot.textnorm import CJK_RUN, Lang, detect_lang
@@ -31,6 +32,17 @@ MAX_STORED_QUESTION = 500  # the matcher reads no further either
 
 def register(d: Dispatcher) -> None:
     d.add_command("ask", message)
+    d.add_button(cb.DatePickerDay, day_picked)
+
+
+def day_picked(turn: Turn, state: State, action: cb.DatePickerDay) -> Outcome:
+    """A day pressed in a calculator's date picker: exactly the date typed at its prompt."""
+    if not computable(action.kind, action.profile):
+        return [expired(turn, state)], state
+    pending = awaiting_date(action.kind, action.profile)
+    # As if typed at the prompt: `message` reads what is awaited from the state the turn began in.
+    typed_at_prompt = replace(turn, state=replace(turn.state, pending=pending))
+    return message(typed_at_prompt, replace(state, pending=pending), action.day.isoformat())
 
 
 def message(turn: Turn, state: State, text: str) -> Outcome:
