@@ -184,6 +184,10 @@ class FaqEntry(_Frozen):
     # without it the topic scores a little less, so "expedite Hong Kong applications" is not read
     # as the Hong Kong renewal topic.
     anchor: str | None = None
+    # What the topic answers when a neighbour answers the other: "how" (the steps) or "when" (a
+    # date, a deadline, a duration). A question that asks only the other scores it a little less,
+    # so "how do I renew" and "when can I renew" reach different topics whatever else they share.
+    intent: Literal["how", "when"] | None = None
 
 
 class SynonymGroup(_Frozen):

@@ -56,6 +56,7 @@ class Tuning:
     lone_threshold: float = 0.19  # or reaches this and stands alone:
     lone_ratio: float = 1.5  # this many times the runner-up's score
     anchor_penalty: float = 0.8  # a topic whose anchor concept the question does not name
+    intent_penalty: float = 0.75  # a "how" topic for a question that asks only "when", and back
     candidate_threshold: float = 0.16  # below this a topic is not even offered
     candidate_window: float = 0.12  # offer topics within this distance of the best
     max_candidates: int = 3
@@ -359,6 +360,7 @@ class Matcher:
             self._log_unseen[topic_id] = math.log(alpha / total)
             self._log_p[topic_id] = {f: math.log((c + alpha) / total) for f, c in tf.items()}
         self._anchors = {e.id: "#" + e.anchor for e in knowledge.faq.values() if e.anchor}
+        self._intents = {e.id: e.intent for e in knowledge.faq.values() if e.intent}
         # Ties are broken by topic id, so that equal scores rank the same way every time.
         self._tie_order = {tid: -i for i, tid in enumerate(sorted(self._topic_norms))}
         # token_sort_ratio is ratio over sorted tokens: sort each phrase's tokens once, here.
@@ -420,6 +422,7 @@ class Matcher:
         for f, w in weights.items():
             for topic_id, weight in self._topic_index.get(f, {}).items():
                 dots[topic_id] += w * weight
+        asked = _asked_intents(feats)
         scores = []
         for topic_id, topic_norm in self._topic_norms.items():
             raw_score = (
@@ -431,6 +434,9 @@ class Matcher:
             anchor = self._anchors.get(topic_id)
             if anchor is not None and anchor not in feats:
                 raw_score *= t.anchor_penalty  # "expedite Hong Kong…" without "renew"
+            intent = self._intents.get(topic_id)
+            if intent is not None and len(asked) == 1 and intent not in asked:
+                raw_score *= t.intent_penalty  # "how do I renew" is not "when can I renew"
             scores.append(Scored(topic_id, raw_score * vote * coverage**power))
         return scores, coverage
 
@@ -481,6 +487,20 @@ class Matcher:
             best.score >= t.answer_threshold and best.score - runner_up >= t.answer_margin
         ) or (best.score >= t.lone_threshold and best.score >= t.lone_ratio * runner_up)
         return MatchResult(question, lang, best if confident else None, candidates, coverage)
+
+
+# The concepts of synonyms.yaml that say what a question asks for: the steps, or a time.
+_INTENT_CONCEPTS = {
+    "#ask_how": "how",
+    "#ask_when": "when",
+    "#deadline": "when",
+    "#duration": "when",
+}
+
+
+def _asked_intents(feats: Counter[str]) -> set[str]:
+    """ "how", "when", both or neither, by the intent concepts the question names."""
+    return {intent for concept, intent in _INTENT_CONCEPTS.items() if concept in feats}
 
 
 def _fuzz_text(folded: str) -> str:

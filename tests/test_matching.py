@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import yaml
 
-from bot.matching import MAX_QUESTION_CHARS, Matcher, first_part, render_answer_text
+from bot.matching import (
+    DEFAULT_TUNING,
+    MAX_QUESTION_CHARS,
+    Matcher,
+    first_part,
+    render_answer_text,
+)
 from tests.conftest import SHARED
 
 DEV = SHARED / "dev-questions.yaml"
@@ -157,3 +165,25 @@ def test_a_topic_whose_anchor_the_question_does_not_name_scores_less(matcher):
     assert scores["hk-macau-mainland-born"] > scores["renewal-hk-macau"]
     renewing = matcher.match("I'm from Hong Kong, anything special when I renew my gold card?")
     assert renewing.answer is not None and renewing.answer.id == "renewal-hk-macau"
+
+
+@pytest.mark.parametrize(
+    ("question", "asked", "other"),
+    [
+        ("請問補件的操作步驟是什麼？", "supplement-how", "supplement-deadline"),
+        ("How do I renew, step by step?", "renewal-how", "renewal-window"),
+        ("What is the deadline to supplement documents?", "supplement-deadline", "supplement-how"),
+        ("延期最晚什麼時候要申請？", "renewal-window", "renewal-how"),
+    ],
+)
+def test_a_question_that_asks_how_or_when_leans_to_that_topic(knowledge, question, asked, other):
+    """Neighbours that answer "how" and "when" of one procedure: the question's intent moves
+    their scores apart, compared with a matcher that ignores intents."""
+    plain = Matcher(knowledge, replace(DEFAULT_TUNING, intent_penalty=1.0))
+    leaning = Matcher(knowledge)
+
+    def gap(m: Matcher) -> float:
+        scores = {s.id: s.score for s in m.score_all(question)[0]}
+        return scores[asked] - scores[other]
+
+    assert gap(leaning) > gap(plain)
