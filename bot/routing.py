@@ -160,6 +160,7 @@ class Router:
         if (
             first is not None
             and first.answer is not None
+            and not self._off_the_story(asked[0], first.answer.id, whole, whole_text, len(parts))
             and (
                 whole.answer is None
                 # Two questions: the whole mixes them, so the first needs less to decide.
@@ -186,6 +187,19 @@ class Router:
                     also = best.id
                     break
         return main, also
+
+    def _off_the_story(
+        self, question: str, topic: str, whole: MatchResult, whole_text: str, n_questions: int
+    ) -> bool:
+        """A lone question that names nothing of the domain ("What can I do?", "Anything I
+        should prepare?") is about the story around it: when the story answers, and the
+        question's own topic is not even among the story's nearest, the story decides."""
+        if whole.answer is None or n_questions > 1:
+            return False
+        if any(f.startswith("#") for f in self._features(question)):
+            return False  # it names something of the domain itself
+        near = self.matcher.rank(whole_text, k=STORY_NEAREST)
+        return topic not in {s.id for s in near}
 
     # -- offers --
 
@@ -273,6 +287,8 @@ COMPOUND_LEAD = 0.1
 MAX_MESSAGE_CHARS = 1500
 # Questions of one message that are read (a message of 200 questions is not 200 questions).
 MAX_QUESTIONS = 3
+# A story's lone question decides only when its topic is among the story's nearest this many.
+STORY_NEAREST = 3
 # How hard unknown words count against a message of several sentences (a question alone: 1.0).
 STORY_COVERAGE_POWER = 0.5
 # A topic cited by more steps than this is general, not one step's.
@@ -281,7 +297,9 @@ MAX_CITING_STEPS = 3
 _STEP_SHARE = 0.34
 # The login steps every guide starts with are never "the step" a question is about.
 _LOGIN_STEPS = {"apply": 5, "progress": 1, "supplement": 6, "change": 6, "renew": 6}
-_GENERIC_FEATURES = frozenset({"#goldcard", "#platform", "#how", "#what", "#when", "#where"})
+_GENERIC_FEATURES = frozenset(
+    {"#goldcard", "#platform", "#ask_how", "#ask_what", "#ask_when", "#ask_where"}
+)
 
 # Which guide goes with which answer, and which calculator (issue 10's table).
 GUIDE_OF_TOPIC: dict[str, str] = {

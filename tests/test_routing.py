@@ -223,3 +223,31 @@ def test_two_questions_the_first_decides_even_when_the_second_is_surer(router) -
         "Also I forgot which service station I picked for collecting the card.",
     )
     assert (out["answer"]["id"], out["also"]) == ("replacement-card", "forgot-pickup-location")
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        (
+            "I'm from Macau and my card runs out next spring. I heard renewals for Macau "
+            "residents involve extra checks. Anything in particular I should prepare?",
+            "renewal-hk-macau",
+        ),
+        (
+            "I lost the confirmation email after I submitted, so I no longer have my "
+            "application number. What can I do?",
+            "forgot-application-number",
+        ),
+    ],
+)
+def test_a_story_decides_for_a_question_that_names_nothing(router, text, topic) -> None:
+    """ "Anything I should prepare?" alone reads as some other topic; the story says which."""
+    assert router.route(text, today=TODAY).topic == topic
+
+
+def test_a_question_that_names_its_subject_still_decides_over_its_story(router) -> None:
+    text = (
+        "My passport was replaced, not my card. The number is different now. "
+        "How do I update it on my gold card?"
+    )
+    assert router.route(text, today=TODAY).topic == "data-change-how"
