@@ -179,10 +179,12 @@ def question_sentences(text: str) -> list[str]:
         if is_politeness(sentence):
             continue
         for piece in _split_joined(strip_politeness(sentence)):
-            if is_question(piece):
-                parts.append(piece)
-            elif _NEED.search(piece):
+            # 「我不知道接下來要做什麼。」 asks only inside what it says it does not know.
+            asks_outright = "?" in piece or "？" in piece
+            if _NEED.search(piece) and not asks_outright:
                 needs.append(piece)
+            elif is_question(piece):
+                parts.append(piece)
     return parts + needs
 
 

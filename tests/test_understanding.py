@@ -235,6 +235,21 @@ def test_needs_said_as_statements_come_after_the_questions() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "first"),
+    [
+        ("表格都填好送出了，可是我不知道下一步是什麼。請問還要付錢嗎？", "請問還要付錢嗎？"),
+        (
+            "I sent it in but I don't know what to do next. Do I still need to pay?",
+            "Do I still need to pay?",
+        ),
+    ],
+)
+def test_a_statement_of_not_knowing_comes_after_the_question_asked_outright(text, first) -> None:
+    """「不知道下一步是什麼」 holds a question word, but only the next sentence asks."""
+    assert question_sentences(text)[0] == first
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "Can my spouse work, if she joins me in Taiwan?",
