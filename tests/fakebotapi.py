@@ -398,6 +398,8 @@ class FakeBotApi:
         self.short_descriptions: dict[str, str] = {}
         self.names: dict[str, str] = {}
         self.files: dict[str, tuple[JSON, UploadedFile]] = {}
+        # Forum topics: chat id -> message_thread_id -> {"name", "icon_color", "closed"}.
+        self.topics: dict[int, dict[int, JSON]] = {}
 
         self._host = "127.0.0.1"
         self._port: int | None = None
@@ -427,7 +429,9 @@ class FakeBotApi:
                 " getMyCommands deleteMyCommands setMyDescription getMyDescription"
                 " setMyShortDescription getMyShortDescription setMyName getMyName sendMessage"
                 " editMessageText editMessageReplyMarkup deleteMessage answerCallbackQuery"
-                " answerInlineQuery sendDocument getFile sendChatAction close logOut"
+                " answerInlineQuery sendDocument getFile sendChatAction close logOut copyMessage"
+                " createForumTopic editForumTopic closeForumTopic reopenForumTopic"
+                " deleteForumTopic"
             ).split()
         }
         # Telegram matches method names case-insensitively; calls are recorded canonically.
@@ -683,13 +687,18 @@ class FakeBotApi:
         title: str = "Gold Card applicants",
         *,
         supergroup: bool = True,
+        forum: bool = False,
         id: int | None = None,
     ) -> JSON:
-        """A group chat the bot is a member of (supergroup ids look like -100…)."""
+        """A group chat the bot is a member of (supergroup ids look like -100…); a ``forum``
+        is a supergroup with topics, where the bot is an admin that may manage them."""
         if id is None:
             number = next(self._group_ids)
             id = -(10**12 + number) if supergroup else -number
         chat = {"id": id, "title": title, "type": "supergroup" if supergroup else "group"}
+        if forum:
+            assert supergroup, "only supergroups have topics"
+            chat["is_forum"] = True
         self._chats[id] = chat
         return chat
 
@@ -701,10 +710,14 @@ class FakeBotApi:
         chat: JSON | None = None,
         entities: list[JSON] | None = None,
         reply_to: JSON | None = None,
+        thread_id: int | None = None,
+        media: JSON | None = None,
     ) -> JSON:
         """An update with a text message from ``user`` (in their private chat by default).
 
         Entities are detected as a Telegram client would (commands, mentions, URLs) unless given.
+        ``thread_id`` posts it in a forum topic of ``chat``; ``media`` (``photo()``,
+        ``document()``) makes it a photo or file with ``text`` as its caption (may be empty).
         """
         chat = chat or self._chats[user["id"]]
         message: JSON = {
@@ -712,15 +725,46 @@ class FakeBotApi:
             "from": user,
             "chat": chat,
             "date": int(time.time()),
-            "text": text,
         }
         found = detect_entities(text) if entities is None else entities
-        if found:
-            message["entities"] = found
+        if media is None:
+            message["text"] = text
+            if found:
+                message["entities"] = found
+        else:
+            message.update(copy.deepcopy(media))
+            if text:
+                message["caption"] = text
+                if found:
+                    message["caption_entities"] = found
+        if thread_id is not None:
+            assert thread_id in self.topics.get(chat["id"], {}), "no such topic in that chat"
+            message["message_thread_id"] = thread_id
+            message["is_topic_message"] = True
         if reply_to is not None:
             message["reply_to_message"] = reply_to
         self._store(message)
         return {"update_id": next(self._update_ids), "message": copy.deepcopy(message)}
+
+    @staticmethod
+    def photo() -> JSON:
+        """``media`` for ``message()``: a photo, as a client uploads it."""
+        sizes = [(90, 90, "AQADs"), (800, 800, "AQADm")]
+        return {
+            "photo": [
+                {"file_id": f"AgAD{unique}Photo", "file_unique_id": unique, "width": width,
+                 "height": height, "file_size": width * height // 10}
+                for width, height, unique in sizes
+            ]
+        }  # fmt: skip
+
+    @staticmethod
+    def document(file_name: str = "letter.pdf", mime_type: str = "application/pdf") -> JSON:
+        """``media`` for ``message()``: a file."""
+        return {
+            "document": {"file_id": "BQADAgADFakeUpload", "file_unique_id": "AgADup",
+                         "file_name": file_name, "mime_type": mime_type, "file_size": 2048}
+        }  # fmt: skip
 
     def command(
         self,
@@ -1138,6 +1182,7 @@ class FakeBotApi:
         return source, entities if isinstance(entities, list) else []
 
     def _bot_message(self, chat: JSON, content: JSON, params: JSON) -> JSON:
+        thread_id = self._thread(chat, params)
         message: JSON = {
             "message_id": self._new_message_id(chat["id"]),
             "from": self.bot_user,
@@ -1145,11 +1190,28 @@ class FakeBotApi:
             "date": int(time.time()),
             **content,
         }
+        if thread_id is not None:
+            message["message_thread_id"] = thread_id
+            message["is_topic_message"] = True
         markup = _inline_keyboard(params.get("reply_markup"))
         if markup is not None:
             message["reply_markup"] = markup
         self._store(message)
         return message
+
+    def _thread(self, chat: JSON, params: JSON) -> int | None:
+        """The forum topic a message goes to (``message_thread_id``), checked as Telegram does:
+        a topic of that chat, not deleted (an admin bot may post in a closed one)."""
+        thread_id = params.get("message_thread_id")
+        if thread_id is None or not chat.get("is_forum"):
+            return None  # Telegram ignores it outside forums
+        if not isinstance(thread_id, int) or thread_id not in self.topics.get(chat["id"], {}):
+            raise bad_request("message thread not found")
+        return thread_id
+
+    def topic_messages(self, chat_id: int, thread_id: int) -> list[JSON]:
+        """The messages of one forum topic, oldest first."""
+        return [m for m in self.chat_messages(chat_id) if m.get("message_thread_id") == thread_id]
 
     async def _api_sendMessage(self, request: _Request) -> JSON:
         params = request.params
@@ -1274,6 +1336,106 @@ class FakeBotApi:
         self._chat(request.params)
         if request.params.get("action") not in CHAT_ACTIONS:
             raise bad_request("wrong parameter action in request")
+        return True
+
+    async def _api_copyMessage(self, request: _Request) -> JSON:
+        params = request.params
+        chat = self._chat(params)
+        source_chat = self._chat({"chat_id": params.get("from_chat_id")})
+        source = self._messages.get(source_chat["id"], {}).get(params.get("message_id"))  # type: ignore[arg-type]
+        if source is None:
+            raise bad_request("message to copy not found")
+        kinds = ("text", "photo", "document", "sticker", "voice", "video", "audio", "animation")
+        content: JSON = {k: copy.deepcopy(source[k]) for k in kinds if k in source}
+        if not content:
+            raise bad_request("message can't be copied")
+        if "text" in content:
+            if "entities" in source:
+                content["entities"] = copy.deepcopy(source["entities"])
+        elif "caption" in params:  # a new caption replaces the original (empty: none)
+            caption, entities = self._formatted(params, "caption", "caption_entities")
+            if utf16_len(caption) > MAX_CAPTION:
+                raise bad_request("message caption is too long")
+            if caption:
+                content["caption"] = caption
+            if entities:
+                content["caption_entities"] = entities
+        else:
+            for key in ("caption", "caption_entities"):
+                if key in source:
+                    content[key] = copy.deepcopy(source[key])
+        message = self._bot_message(chat, content, params)
+        return {"message_id": message["message_id"]}
+
+    def _forum(self, params: JSON) -> JSON:
+        chat = self._chat(params)
+        if not chat.get("is_forum"):
+            raise bad_request("the chat is not a forum")
+        return chat
+
+    def _topic(self, params: JSON) -> tuple[JSON, JSON]:
+        chat = self._forum(params)
+        topic = self.topics.get(chat["id"], {}).get(params.get("message_thread_id"))  # type: ignore[arg-type]
+        if topic is None:
+            raise bad_request("message thread not found")
+        return chat, topic
+
+    async def _api_createForumTopic(self, request: _Request) -> JSON:
+        params = request.params
+        chat = self._forum(params)
+        name = str(params.get("name", ""))
+        if not 1 <= len(name) <= 128:
+            raise bad_request("TOPIC_NAME_INVALID" if name else "topic name is empty")
+        # The topic's id is the id of its "topic created" service message.
+        thread_id = self._new_message_id(chat["id"])
+        topic = {"name": name, "icon_color": int(params.get("icon_color") or 7322096)}
+        self.topics.setdefault(chat["id"], {})[thread_id] = {**topic, "closed": False}
+        self._store(
+            {
+                "message_id": thread_id,
+                "from": self.bot_user,
+                "chat": chat,
+                "date": int(time.time()),
+                "message_thread_id": thread_id,
+                "forum_topic_created": topic,
+                "is_topic_message": True,
+            }
+        )
+        return {"message_thread_id": thread_id, **topic}
+
+    async def _api_editForumTopic(self, request: _Request) -> bool:
+        _, topic = self._topic(request.params)
+        name = request.params.get("name")
+        if name is not None:
+            if not 1 <= len(str(name)) <= 128:
+                raise bad_request("TOPIC_NAME_INVALID")
+            if name == topic["name"]:
+                raise bad_request("TOPIC_NOT_MODIFIED")
+            topic["name"] = str(name)
+        return True
+
+    async def _api_closeForumTopic(self, request: _Request) -> bool:
+        _, topic = self._topic(request.params)
+        if topic["closed"]:
+            raise bad_request("TOPIC_NOT_MODIFIED")
+        topic["closed"] = True
+        return True
+
+    async def _api_reopenForumTopic(self, request: _Request) -> bool:
+        _, topic = self._topic(request.params)
+        if not topic["closed"]:
+            raise bad_request("TOPIC_NOT_MODIFIED")
+        topic["closed"] = False
+        return True
+
+    async def _api_deleteForumTopic(self, request: _Request) -> bool:
+        """Deletes the topic with all its messages, as Telegram does."""
+        chat, _ = self._topic(request.params)
+        thread_id = request.params["message_thread_id"]
+        del self.topics[chat["id"]][thread_id]
+        kept = self._messages.get(chat["id"], {})
+        for message_id in [k for k, m in kept.items() if m.get("message_thread_id") == thread_id]:
+            del kept[message_id]
         return True
 
     # ------------------------------------------------------------------ methods: queries
