@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
-from typing import Any, ClassVar, get_type_hints
+from typing import Any, ClassVar, NewType, get_type_hints
 
 from bot.dates import MAX_YEAR, MIN_YEAR
 
@@ -22,6 +22,9 @@ MAX_BYTES = 64  # Telegram's limit for callback_data
 
 
 _ACTIONS: dict[str, type[Action]] = {}
+
+# A database row's id (a handoff ticket's): more digits than a step number may have.
+RowId = NewType("RowId", int)
 
 
 @dataclass(frozen=True)
@@ -256,10 +259,67 @@ class StopReminders(Action):
     kind: str
 
 
+@dataclass(frozen=True)
+class HandoffAsk(Action):
+    """ "Ask a person": asks for consent before anything reaches the help desk."""
+
+    tag = "h"
+
+
+@dataclass(frozen=True)
+class HandoffConsent(Action):
+    tag = "hc"
+    confirmed: bool
+
+
+@dataclass(frozen=True)
+class HandoffClose(Action):
+    """The applicant closes their open request: typed text goes to the bot again."""
+
+    tag = "hx"
+
+
+@dataclass(frozen=True)
+class HandoffFeedback(Action):
+    """ "Was this helpful?" after the help desk closed a request as answered."""
+
+    tag = "hf"
+    helpful: bool
+
+
+# Staff buttons, in the ticket's topic of the staff group only (`bot.telegram.handoff`); the
+# engine knows none of them, so pressed anywhere else they are "this button has expired".
+
+
+@dataclass(frozen=True)
+class TicketAnswered(Action):
+    tag = "ta"
+    ticket: RowId
+
+
+@dataclass(frozen=True)
+class TicketSend(Action):
+    """Send the applicant a FAQ answer, in their language."""
+
+    tag = "tt"
+    ticket: RowId
+    topic: str
+
+
+@dataclass(frozen=True)
+class TicketBlock(Action):
+    tag = "tb"
+    ticket: RowId
+
+
+STAFF_ACTIONS = (TicketAnswered, TicketSend, TicketBlock)
+
+
 # --- encoding ------------------------------------------------------------------------------
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")
 _NUMBER = re.compile(r"[1-9][0-9]{0,3}")
+_ROW_ID = re.compile(r"[1-9][0-9]{0,17}")
 
 
 def _parse_token(text: str) -> str:
@@ -272,6 +332,12 @@ def _parse_int(text: str) -> int:
     if not _NUMBER.fullmatch(text):
         raise ValueError(text)
     return int(text)
+
+
+def _parse_row_id(text: str) -> RowId:
+    if not _ROW_ID.fullmatch(text):
+        raise ValueError(text)
+    return RowId(int(text))
 
 
 def _parse_bool(text: str) -> bool:
@@ -302,6 +368,7 @@ _PARSERS: dict[object, Callable[[str], Any]] = {
     int | None: _parse_int,
     bool: _parse_bool,
     date: _parse_date,
+    RowId: _parse_row_id,
 }
 
 

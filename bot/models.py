@@ -2,7 +2,8 @@
 `bot/migrations/versions/`; `tests/test_storage.py` checks the migrations build exactly these.
 
 Privacy: a user is their Telegram id, language, conversation place, the dates they saved and the
-reminders of those dates. Unanswered questions and feedback are kept without any user id, redacted.
+reminders of those dates, and their requests to a person (tickets). Unanswered questions and
+feedback are kept without any user id, redacted.
 """
 
 from __future__ import annotations
@@ -112,6 +113,32 @@ class Reminder(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=300)
     sent_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     created_at: datetime = _when()
+
+
+class Ticket(SQLModel, table=True):
+    """A request handed to a person (`bot.tickets`): the forum topic of the staff group it lives
+    in routes the staff's replies to the user, from any process, after any restart.
+
+    `status` is "open" (typed text goes to the topic), "closed", or "blocked" (the help desk
+    blocked the user from asking again). `question` and `candidates` wait here only until the
+    topic is opened and they are posted in it (then they are cleared). No name is stored.
+    """
+
+    __tablename__ = "tickets"
+    # The staff's replies find their ticket by topic.
+    __table_args__ = (Index("ix_tickets_chat_id_thread_id", "chat_id", "thread_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = _user_id(index=True)
+    lang: str = Field(max_length=8)
+    status: str = Field(default="open", max_length=12)
+    chat_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    thread_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    question: str | None = Field(default=None, max_length=600)  # redacted
+    candidates: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    opened_at: datetime = _when()
+    last_message_at: datetime = _when(index=True)  # the 7-day expiry counts from here
+    closed_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
 
 
 class HandledUpdate(SQLModel, table=True):

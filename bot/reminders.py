@@ -31,11 +31,12 @@ from telegram import Bot
 from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
 
-from bot import storage
+from bot import storage, tickets
 from bot.dates import TAIPEI, taipei_today
 from bot.dialogue import Engine
 from bot.models import utcnow
 from bot.storage import FAILED, INACTIVE, SEND, SENT, SKIPPED, STOPPED, DueReminder
+from bot.telegram.handoff import close_stale
 from bot.telegram.sending import SharedBudget, send_reply
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,7 @@ class Summary:
     retrying: int = 0
     unrecorded: int = 0
     stopped: bool = False
+    tickets_closed: int = 0  # requests to a person closed after 7 days without a message
 
     @property
     def undone(self) -> bool:
@@ -84,6 +86,8 @@ class Summary:
             text += f", {self.unrecorded} sent but not recorded (a later run may repeat them)"
         if self.stopped:
             text += ", stopped by a database error (a later run sends what is left)"
+        if self.tickets_closed:
+            text += f"; requests to a person closed after 7 days: {self.tickets_closed}"
         return text
 
 
@@ -413,11 +417,14 @@ async def send_due(
     rate: float,
     budget: SharedBudget | None = None,
 ) -> Summary:
-    """One run against `bot` (initialised and shut down here)."""
+    """One run against `bot` (initialised and shut down here), then the requests to a person
+    idle for 7 days are closed (this cron job is what expires them)."""
     clock: Callable[[], datetime] = (lambda: now) if now is not None else utcnow
     async with bot:
         sender = ReminderSender(db, engine, bot, rate=rate, now=clock, budget=budget)
-        return await sender.run()
+        summary = await sender.run()
+        summary.tickets_closed = await close_stale(db, engine, bot, now=clock())
+        return summary
 
 
 def run(*, dry_run: bool, now: str | None, rate: float | None) -> int:
@@ -464,7 +471,8 @@ def run(*, dry_run: bool, now: str | None, rate: float | None) -> int:
         except SetupError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
-        if not storage.due_reminders(db, now=moment or utcnow(), limit=1):
+        idle = tickets.stale(db, now=moment or utcnow(), limit=1)
+        if not idle and not storage.due_reminders(db, now=moment or utcnow(), limit=1):
             print(Summary().line())  # most runs: no need to load anything or call Telegram
             return 0
         base_url = settings.telegram_api_base_url

@@ -37,15 +37,18 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, delete, select
 
-from bot import dialogue, guides
+from bot import dialogue, guides, tickets
 from bot.dates import MAX_YEAR, MIN_YEAR, TAIPEI, taipei_today
 from bot.deadlines import KINDS
 from bot.dialogue import (
+    CloseTicket,
     Effect,
     Event,
     ForgetUser,
+    OpenTicket,
     RecordFeedback,
     RecordUnanswered,
+    RelayToStaff,
     Reply,
     SavedDate,
     State,
@@ -278,6 +281,15 @@ def prepare(db: Engine) -> None:
 # --- the unit of work --------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Handled:
+    """An event's outcome: the replies to send and what Telegram must do for the help desk
+    (`bot.tickets.DeskWork`: a ticket's topic to open, a message for it, …)."""
+
+    replies: list[Reply]
+    desk: list[tickets.DeskWork]
+
+
 def converse(
     db: Engine,
     engine: dialogue.Engine,
@@ -289,6 +301,24 @@ def converse(
     update_id: int | None = None,
     attempts: int = ATTEMPTS,
 ) -> list[Reply]:
+    """The replies of `handle_event` (channels without a help desk: the terminal, tests)."""
+    return handle_event(
+        db, engine, user_id=user_id, event=event, today=today, now=now, update_id=update_id,
+        attempts=attempts,
+    ).replies  # fmt: skip
+
+
+def handle_event(
+    db: Engine,
+    engine: dialogue.Engine,
+    *,
+    user_id: int,
+    event: Event,
+    today: date,
+    now: datetime | None = None,
+    update_id: int | None = None,
+    attempts: int = ATTEMPTS,
+) -> Handled:
     """Handle one event of one user: load the state, run the engine, store the outcome.
 
     `now` is the moment of the event (reminders before it are not scheduled); by default the
@@ -307,7 +337,7 @@ def converse(
     connection_lost = False
     for _ in range(attempts):
         try:
-            replies = _handle_once(
+            handled = _handle_once(
                 db, engine, user_id=user_id, event=event, today=today, now=now,
                 update_id=update_id,
             )  # fmt: skip
@@ -322,10 +352,10 @@ def converse(
             log.warning("user %s: the database connection was lost; handling the event again: "
                         "%s", user_id, exc.orig)  # fmt: skip
             continue
-        if replies is not None:
+        if handled is not None:
             if update_id is not None and update_id % PRUNE_HANDLED_EVERY == 0:
                 _prune_handled_updates(db)
-            return replies
+            return handled
         log.debug("user %s changed concurrently; handling the event again", user_id)
     raise ConcurrentUpdateError(f"user {user_id}: state kept changing, event dropped")
 
@@ -339,14 +369,14 @@ def _handle_once(
     today: date,
     now: datetime,
     update_id: int | None,
-) -> list[Reply] | None:
-    """One try of `converse` in one transaction: the replies, or None if the user's row
+) -> Handled | None:
+    """One try of `handle_event` in one transaction: the outcome, or None if the user's row
     changed under us (nothing was written)."""
     with Session(db) as session:
         state, version = load_state(session, user_id=user_id)
         if update_id is not None and not _first_handling(session, update_id=update_id):
             log.info("update %s was handled already; ignored", update_id)
-            return []
+            return Handled([], [])
         replies, new_state, effects = engine.handle(event, state, today=today, now=now)
         try:
             stored = store_state(
@@ -357,9 +387,9 @@ def _handle_once(
         if not stored:
             session.rollback()
             return None
-        apply_effects(session, user_id=user_id, effects=effects)
+        desk = apply_effects(session, user_id=user_id, effects=effects)
         session.commit()
-        return replies
+        return Handled(replies, desk)
 
 
 def _first_handling(session: Session, *, update_id: int) -> bool:
@@ -439,6 +469,7 @@ def load_state(session: Session, *, user_id: int) -> tuple[State, int | None]:
         topic=conversation.topic,
         saved=tuple(by_kind[kind] for kind in KINDS if kind in by_kind),
         reminders=tuple(_reminder(row) for row in scheduled),
+        ticket=tickets.ticket_state(session, user_id=user_id),
     )
     return state, user.version
 
@@ -551,7 +582,11 @@ def _sync_reminders(
             )
 
 
-def apply_effects(session: Session, *, user_id: int, effects: Iterable[Effect]) -> None:
+def apply_effects(
+    session: Session, *, user_id: int, effects: Iterable[Effect]
+) -> list[tickets.DeskWork]:
+    """Apply the engine's effects in the caller's transaction; what Telegram must do after."""
+    desk: list[tickets.DeskWork | None] = []
     for effect in effects:
         match effect:
             case RecordUnanswered(question, lang, reason):
@@ -561,7 +596,17 @@ def apply_effects(session: Session, *, user_id: int, effects: Iterable[Effect]) 
                     session, topic=topic, helpful=helpful, lang=lang, question=question
                 )
             case ForgetUser():
-                forget_user(session, user_id=user_id)
+                desk.append(forget_user(session, user_id=user_id))
+            case OpenTicket(question, lang, candidates):
+                opened = tickets.open_ticket(
+                    session, user_id=user_id, lang=lang, question=question, candidates=candidates
+                )
+                desk.append(opened)
+            case RelayToStaff(text):
+                desk.append(tickets.relay(session, user_id=user_id, text=text))
+            case CloseTicket():
+                desk.append(tickets.close_by_user(session, user_id=user_id))
+    return [work for work in desk if work is not None]
 
 
 # --- data functions ----------------------------------------------------------------------------
@@ -580,11 +625,14 @@ def record_feedback(
     session.add(Feedback(topic=topic, helpful=helpful, lang=lang, question=text))
 
 
-def forget_user(session: Session, *, user_id: int) -> None:
-    """Delete every row about the user (the logs hold no user id)."""
+def forget_user(session: Session, *, user_id: int) -> tickets.DeleteTopics | None:
+    """Delete every row about the user (the logs hold no user id); the topics of their
+    tickets, for the caller to delete from the staff group."""
+    topics = tickets.forget(session, user_id=user_id)
     for table in (ReminderRow, SavedDateRow, ConversationState):
         session.exec(delete(table).where(table.user_id == user_id))  # type: ignore[arg-type]
     session.exec(delete(User).where(User.id == user_id))  # type: ignore[arg-type]
+    return topics
 
 
 def mark_inactive(session: Session, *, user_id: int) -> None:

@@ -14,9 +14,12 @@ from babel.messages.pofile import read_po
 
 from bot import i18n
 from bot.dialogue import Engine, Event, State, command_menu
+from bot.dialogue.handoff import NOTICES
 from bot.i18n import LOCALES_DIR, babel_locale, lang_of, render, template_names, translations
 from bot.matching import MatchResult, Scored
 from bot.schedule import Reminder, send_time
+from bot.telegram.handoff import ticket_post
+from bot.tickets import TicketView
 from tests.conftest import ROOT
 
 LOCALES = ("en", "zh_Hant_TW")
@@ -169,6 +172,12 @@ TOUR: list[Event] = [
     Event.command("mydata"),
     Event.button("1:rs:renewal"),
     Event.button("1:ra"),
+    Event.button("1:h"),  # ask a person: consent, opened, already open, /mydata, closed
+    Event.button("1:hc:1"),
+    Event.button("1:h"),
+    Event.command("mydata"),
+    Event.button("1:hx"),
+    Event.button("1:hf:0"),
     Event.command("forget"),
     Event.button("1:fg:1"),
     Event.button("1:dl"),
@@ -186,7 +195,8 @@ def test_every_template_renders_in_both_languages(knowledge, matcher, monkeypatc
         return text
 
     monkeypatch.setattr("bot.dialogue.core.render", recording)
-    engine = Engine(knowledge, _Candidates(matcher))  # type: ignore[arg-type]
+    monkeypatch.setattr("bot.telegram.handoff.render", recording)
+    engine = Engine(knowledge, _Candidates(matcher), handoff=True)  # type: ignore[arg-type]
     state = State(lang=lang)
     for event in TOUR:
         _, state, _ = engine.handle(event, state, today=date(2026, 11, 21))
@@ -199,6 +209,13 @@ def test_every_template_renders_in_both_languages(knowledge, matcher, monkeypatc
         lang,
         today=date(2027, 2, 28),
     )
+    for kind in NOTICES:  # what the help desk's side tells the applicant
+        engine.handoff_notice(kind, lang)
+    blocked = replace(state, ticket="blocked")
+    engine.handle(Event.button("1:h"), blocked, today=date(2026, 11, 21))
+    engine.handle(Event.command("mydata"), blocked, today=date(2026, 11, 21))
+    ticket = TicketView(7, 1, lang, "open", None, None, "how to renew", ("renewal-how",))
+    ticket_post(engine, ticket, bot_username="goldcard_test_bot")  # the staff's topic
     assert {name for name, _ in rendered} == set(template_names())
     for name, text in rendered:
         assert text.strip(), name

@@ -18,6 +18,7 @@ the one `Dispatcher` in its `register(dispatcher)`:
 - `calculators`: deadline calculators and saved dates;
 - `reminders`: reminders of saved dates and the message a reminder sends;
 - `privacy`: /mydata and /forget;
+- `handoff`: "Ask a person": consent, the open request, closing it, "was this helpful?";
 - `router`: what a typed message is (awaited text, small talk, a question);
 - `engine`: `Engine`, which wires the features and answers events.
 """
@@ -25,6 +26,7 @@ the one `Dispatcher` in its `register(dispatcher)`:
 from bot.dialogue.core import (
     N_,
     Button,
+    CloseTicket,
     Dispatcher,
     Document,
     Effect,
@@ -32,9 +34,11 @@ from bot.dialogue.core import (
     EventKind,
     ForgetUser,
     Keyboard,
+    OpenTicket,
     Outcome,
     RecordFeedback,
     RecordUnanswered,
+    RelayToStaff,
     Reply,
     SavedDate,
     State,
@@ -52,6 +56,7 @@ __all__ = [
     "MAX_STORED_QUESTION",
     "N_",
     "Button",
+    "CloseTicket",
     "Dispatcher",
     "Document",
     "Effect",
@@ -60,9 +65,11 @@ __all__ = [
     "EventKind",
     "ForgetUser",
     "Keyboard",
+    "OpenTicket",
     "Outcome",
     "RecordFeedback",
     "RecordUnanswered",
+    "RelayToStaff",
     "Reply",
     "SavedDate",
     "State",

@@ -125,6 +125,9 @@ class State:
         topic: the topic that answered `question`, if one did.
         saved: saved dates, in `deadlines.KINDS` order.
         reminders: the reminders of saved dates still to be sent, soonest first.
+        ticket: the user's request to a person (`bot.tickets`): "open" while typed text goes to
+            the help desk, "blocked" when the help desk blocked them, else None. Loaded from the
+            tickets table; the engine changes it only through effects.
     """
 
     lang: Lang | None = None
@@ -137,6 +140,7 @@ class State:
     topic: str | None = None
     saved: tuple[SavedDate, ...] = ()
     reminders: tuple[Reminder, ...] = ()
+    ticket: Literal["open", "blocked"] | None = None
 
 
 # --- effects -----------------------------------------------------------------------------------
@@ -166,7 +170,32 @@ class ForgetUser:
     """Delete everything stored about the user; nothing of this event's state is kept."""
 
 
-Effect = RecordUnanswered | RecordFeedback | ForgetUser
+@dataclass(frozen=True)
+class OpenTicket:
+    """Hand the user to a person: a ticket, and a topic in the staff group (they consented).
+
+    `question` is the question to show the staff (redacted), if there was one; `candidates`
+    the topics the bot found closest, for the staff's "Send answer" buttons.
+    """
+
+    question: str | None
+    lang: Lang
+    candidates: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RelayToStaff:
+    """What the user typed (redacted; a photo or file's caption) goes to their open ticket."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class CloseTicket:
+    """The user closed their open request."""
+
+
+Effect = RecordUnanswered | RecordFeedback | ForgetUser | OpenTicket | RelayToStaff | CloseTicket
 Outcome = tuple[list[Reply], State]
 
 
@@ -187,6 +216,7 @@ class Turn:
     dispatcher: Dispatcher
     effects: list[Effect] = field(default_factory=list)
     now: datetime | None = None  # the moment of the event; None: the start of `today`
+    handoff: bool = False  # a staff group takes requests for a person (STAFF_CHAT_ID is set)
 
     @property
     def moment(self) -> datetime:

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import replace
 from datetime import date, datetime
 
 from bot import callbacks as cb
 from bot import links
-from bot.dialogue import calculators, faq, guide_flow, menus, privacy, reminders, router
+from bot.dialogue import (
+    calculators,
+    faq,
+    guide_flow,
+    handoff,
+    menus,
+    privacy,
+    reminders,
+    router,
+)
 from bot.dialogue.core import Dispatcher, Effect, Event, Outcome, Reply, State, Turn
 from bot.i18n import lang_of
 from bot.knowledge import Knowledge
@@ -17,19 +27,29 @@ from bot.schedule import Reminder
 from bot.textnorm import Lang
 
 # Every feature of the engine, each registering its commands, buttons, links and awaited texts.
-FEATURES = (menus, faq, guide_flow, calculators, reminders, privacy, router)
+FEATURES = (menus, faq, guide_flow, calculators, reminders, privacy, handoff, router)
 
 
 class Engine:
     """The bot's behaviour over loaded knowledge and a matcher; `handle` is all there is."""
 
-    def __init__(self, knowledge: Knowledge, matcher: Matcher) -> None:
+    def __init__(self, knowledge: Knowledge, matcher: Matcher, *, handoff: bool = False) -> None:
+        """`handoff`: a staff group takes requests for a person ("Ask a person" is offered)."""
         self.knowledge = knowledge
         self.matcher = matcher
+        self.handoff = handoff
         self.router = Router(knowledge, matcher)
         self.dispatcher = Dispatcher()
         for feature in FEATURES:
             feature.register(self.dispatcher)
+
+    def with_handoff(self, handoff: bool) -> Engine:
+        """This engine, offering "Ask a person" or not (the knowledge and matcher shared)."""
+        if handoff == self.handoff:
+            return self
+        other = copy.copy(self)
+        other.handoff = handoff
+        return other
 
     def handle(
         self, event: Event, state: State, *, today: date, now: datetime | None = None
@@ -63,6 +83,11 @@ class Engine:
         """A FAQ answer as a reply, outside any conversation (inline mode, staff previews)."""
         return faq.answer(self._turn(State(), lang, date.min), State(), topic)
 
+    def handoff_notice(self, kind: str, lang: Lang) -> Reply:
+        """What a user is told about their request to a person when the help desk or time acts
+        on it (`handoff.NOTICES`: answered, expired, closed, unreachable)."""
+        return handoff.notice(self._turn(State(), lang, date.min), State(), kind)
+
     def reminder(
         self, reminder: Reminder, lang: Lang, *, today: date, bot_username: str | None = None
     ) -> Reply:
@@ -76,7 +101,15 @@ class Engine:
 
     def _turn(self, state: State, lang: Lang, today: date, *, now: datetime | None = None) -> Turn:
         return Turn(
-            state, lang, today, self.knowledge, self.matcher, self.router, self.dispatcher, now=now
+            state,
+            lang,
+            today,
+            self.knowledge,
+            self.matcher,
+            self.router,
+            self.dispatcher,
+            now=now,
+            handoff=self.handoff,
         )
 
     def _command(self, turn: Turn, state: State, name: str, arg: str) -> Outcome:

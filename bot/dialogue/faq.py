@@ -18,7 +18,7 @@ from bot.dialogue.core import (
     State,
     Turn,
 )
-from bot.dialogue.menus import expired, menu_row, place
+from bot.dialogue.menus import ask_person_row, expired, menu_row, place
 from bot.knowledge import CONTACT_TOPIC, cite_all
 
 MAX_RELATED = 3
@@ -81,8 +81,8 @@ def help_desk(
     contact = turn.knowledge.faq[CONTACT_TOPIC]
     text = turn.render(template, contacts=contact.answer[turn.lang].strip(), **context)
     url_row = tuple(Button(link.title[turn.lang], url=link.url) for link in contact.links[:1])
-    rows = (url_row, back_to_guide_row(turn, state) + menu_row(turn))
-    return Reply(text, rows, edit=edit)
+    rows = (url_row, ask_person_row(turn, state), back_to_guide_row(turn, state) + menu_row(turn))
+    return Reply(text, tuple(row for row in rows if row), edit=edit)
 
 
 def on_topic(turn: Turn, state: State, action: cb.Topic) -> Outcome:

@@ -81,8 +81,16 @@ def menu_keyboard(turn: Turn, state: State) -> Keyboard:
             turn.button("📅 My deadlines", cb.MyDeadlines()),
             turn.button("🌐 Language", cb.LanguageMenu()),
         ),
-        (turn.button("☎️ Contact the help desk", cb.Contact()),),
+        (turn.button("☎️ Contact the help desk", cb.Contact()), *ask_person_row(turn, state)),
     )
+
+
+def ask_person_row(turn: Turn, state: State) -> tuple[Button, ...]:
+    """ "Ask a person" (`bot.dialogue.handoff`) when there is a help desk to ask and the user has
+    no request open (or blocked) already."""
+    if not turn.handoff or state.ticket is not None:
+        return ()
+    return (turn.button("🙋 Ask a person", cb.HandoffAsk()),)
 
 
 def continue_rows(turn: Turn, state: State) -> list[tuple[Button, ...]]:

@@ -46,6 +46,7 @@ def my_data(turn: Turn, state: State) -> Reply:
         question=state.question or "",
         saved=saved,
         reminders=len(state.reminders),
+        ticket=state.ticket or "",
     )
     rows = ((turn.button("🗑 Delete all my data", cb.ForgetAsk()),), menu_row(turn))
     return Reply(text, rows)

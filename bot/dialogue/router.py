@@ -22,6 +22,7 @@ from bot.dialogue.core import (
 )
 from bot.dialogue.faq import answer, did_you_mean, help_desk, topic_rows
 from bot.dialogue.guide_flow import typed_navigation
+from bot.dialogue.handoff import relay
 from bot.dialogue.menus import ask_prompt, expired, menu_keyboard
 from bot.redact import redact
 from bot.routing import Offer, Route
@@ -31,7 +32,8 @@ MAX_STORED_QUESTION = 500  # the matcher reads no further either
 
 
 def register(d: Dispatcher) -> None:
-    d.add_command("ask", message)
+    # `/ask <question>` is always for the bot, even while a request to a person is open.
+    d.add_command("ask", lambda t, s, arg: message(t, s, arg, to_person=False))
     d.add_button(cb.DatePickerDay, day_picked)
 
 
@@ -42,22 +44,27 @@ def day_picked(turn: Turn, state: State, action: cb.DatePickerDay) -> Outcome:
     pending = awaiting_date(action.kind, action.profile)
     # As if typed at the prompt: `message` reads what is awaited from the state the turn began in.
     typed_at_prompt = replace(turn, state=replace(turn.state, pending=pending))
-    return message(typed_at_prompt, replace(state, pending=pending), action.day.isoformat())
+    return message(
+        typed_at_prompt, replace(state, pending=pending), action.day.isoformat(), to_person=False
+    )
 
 
-def message(turn: Turn, state: State, text: str) -> Outcome:
-    """Answer typed text: what an awaiting feature takes (see `Dispatcher.add_awaited`), a step
-    of the open guide, small talk, else a question for the router."""
+def message(turn: Turn, state: State, text: str, *, to_person: bool = True) -> Outcome:
+    """Answer typed text: what an awaiting feature takes (see `Dispatcher.add_awaited`), while
+    a request to a person is open the help desk's (a photo or file without a caption too),
+    a step of the open guide, small talk, else a question for the router."""
     question = text.strip()
-    if not question:
-        return [ask_prompt(turn)], state
-    awaited = turn.dispatcher.awaited_handler(turn.state.pending)
+    awaited = turn.dispatcher.awaited_handler(turn.state.pending) if question else None
     if awaited is not None:
         handler, detail = awaited
         outcome = handler(turn, state, question, detail)
         if outcome is not None:
             return outcome
     state = replace(state, pending=None)
+    if to_person and state.ticket == "open":
+        return relay(turn, state, question)
+    if not question:
+        return [ask_prompt(turn)], state
     moved = typed_navigation(turn, state, question)
     if moved is not None:
         return moved

@@ -34,7 +34,7 @@ from telegram.ext import (
 from bot.config import Settings
 from bot.dialogue import Engine, command_menu
 from bot.i18n import render
-from bot.telegram import handlers, webhook
+from bot.telegram import handlers, handoff, webhook
 from bot.telegram.desk import DESK_KEY, Desk
 from bot.telegram.sending import SharedBudget, rate_limiter
 from bot.textnorm import Lang
@@ -128,9 +128,12 @@ def build_application(
         budget = SharedBudget.over(db, token=token, per_second=settings.send_budget)
         builder = builder.rate_limiter(rate_limiter(settings.send_budget, budget=budget))
     application = builder.build()
-    desk = application.bot_data[DESK_KEY] = Desk.over(db, engine, settings.staff_ids)
+    engine = engine.with_handoff(settings.staff_chat_id is not None)  # "Ask a person"
+    desk = application.bot_data[DESK_KEY] = Desk.over(
+        db, engine, settings.staff_ids, staff_chat_id=settings.staff_chat_id
+    )
     webhook.serve_health(application.update_queue, functools.partial(health, desk))
-    add_handlers(application, staff_ids=settings.staff_ids)
+    add_handlers(application, staff_ids=settings.staff_ids, staff_chat_id=settings.staff_chat_id)
     return application
 
 
@@ -155,11 +158,30 @@ def _select_1(db: Database) -> None:
         connection.execute(text("SELECT 1"))
 
 
-def add_handlers(application: Application, *, staff_ids: frozenset[int]) -> None:  # type: ignore[type-arg]
+def add_handlers(
+    application: Application,  # type: ignore[type-arg]
+    *,
+    staff_ids: frozenset[int],
+    staff_chat_id: int | None = None,
+) -> None:
     """Wire every handler. Order matters: PTB gives an update to the first handler that wants
     it, so the narrow command handlers come before the catch-all ones."""
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     groups = filters.ChatType.GROUPS & filters.UpdateType.MESSAGE
+    if staff_chat_id is not None:
+        # The staff's replies in a ticket's topic, before anything reads group messages: they
+        # go to the ticket's applicant. Commands (staff tools) and service messages do not.
+        application.add_handler(
+            MessageHandler(
+                filters.Chat(staff_chat_id)
+                & filters.UpdateType.MESSAGE
+                & filters.IS_TOPIC_MESSAGE
+                & ~filters.COMMAND
+                & ~filters.StatusUpdate.ALL
+                & ~filters.VIA_BOT,
+                handoff.staff_message,
+            )
+        )
 
     # Staff first: for anyone else /link is just an unknown command (no hint it exists).
     application.add_handler(

@@ -1,4 +1,5 @@
-"""What the handlers share: the database, the engine and the staff, kept in `bot_data`.
+"""What the handlers share: the database, the engine, the staff and their group, kept in
+`bot_data`.
 
 The database is synchronous (SQLAlchemy); each unit of work runs in a worker thread so the event
 loop keeps serving other users meanwhile. SQLite takes one writer at a time and makes the others
@@ -13,14 +14,14 @@ import functools
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine as Database
 from telegram.ext import CallbackContext
 
 from bot import storage
 from bot.dates import taipei_today
-from bot.dialogue import Engine, Event, Reply
+from bot.dialogue import Engine, Event
 
 DESK_KEY = "desk"
 T = TypeVar("T")
@@ -32,21 +33,29 @@ class Desk:
     engine: Engine
     staff_ids: frozenset[int] = frozenset()
     executor: Executor | None = field(default=None, compare=False)  # None: the default pool
+    staff_chat_id: int | None = None  # the help desk's forum supergroup (STAFF_CHAT_ID)
 
     @classmethod
-    def over(cls, db: Database, engine: Engine, staff_ids: frozenset[int] = frozenset()) -> Desk:
+    def over(
+        cls,
+        db: Database,
+        engine: Engine,
+        staff_ids: frozenset[int] = frozenset(),
+        *,
+        staff_chat_id: int | None = None,
+    ) -> Desk:
         """A desk whose database work runs where `db` handles it best (see above)."""
         single = ThreadPoolExecutor(1, "sqlite") if db.dialect.name == "sqlite" else None
-        return cls(db, engine, staff_ids, single)
+        return cls(db, engine, staff_ids, single, staff_chat_id)
 
     async def converse(
         self, user_id: int, event: Event, *, update_id: int | None = None
-    ) -> list[Reply]:
+    ) -> storage.Handled:
         """Handle one event of one user in the database, once per `update_id` (see
-        `storage.converse`)."""
+        `storage.handle_event`): the replies, and the help desk's work it leaves."""
         return await self._in_thread(
             functools.partial(
-                storage.converse,
+                storage.handle_event,
                 self.db,
                 self.engine,
                 user_id=user_id,
@@ -71,6 +80,10 @@ class Desk:
                 storage.block_user, self.db, user_id=user_id, reason="Forbidden: a reply"
             )
         )
+
+    async def run(self, work: Callable[..., T], /, **kwargs: Any) -> T:
+        """`work(self.db, **kwargs)`, a data function, where the database work runs."""
+        return await self._in_thread(functools.partial(work, self.db, **kwargs))
 
     def close(self) -> None:
         if self.executor is not None:

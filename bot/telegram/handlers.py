@@ -21,6 +21,7 @@ from bot.dialogue import N_, Button, Event, Reply
 from bot.i18n import lang_of, translations
 from bot.redact import redact
 from bot.storage import DatabaseFileGone
+from bot.telegram import handoff
 from bot.telegram.desk import desk
 from bot.telegram.sending import send_replies
 from bot.telegram.sharing import ASK_THE_BOT, inline_results, query_lang, staff_links_html
@@ -120,9 +121,10 @@ async def other_message(update: Update, context: Context) -> None:
 
 
 async def _converse(update: Update, context: Context, event: Event) -> None:
-    replies = await desk(context).converse(
+    handled = await desk(context).converse(
         update.effective_user.id, event, update_id=update.update_id
     )
+    replies = await handoff.carry_out(update, context, handled)  # a request to a person
     await send_replies(context.bot, update.effective_chat.id, replies)
 
 
@@ -159,6 +161,10 @@ async def button(update: Update, context: Context) -> None:
     """A button press: answered at once (the spinner stops), then navigation edits in place."""
     query = update.callback_query
     data = strip_controls(query.data or "")
+    chat_id = query.message.chat.id if query.message else query.from_user.id
+    if isinstance(cb.decode(data), cb.STAFF_ACTIONS) and chat_id == desk(context).staff_chat_id:
+        await handoff.staff_button(update, context)  # elsewhere the engine has it expire
+        return
     in_group = query.message is not None and query.message.chat.type != ChatType.PRIVATE
     if in_group and isinstance(cb.decode(data), PERSONAL_BUTTONS):
         ask = translations(lang_of(_language(update))).gettext(ASK_IN_PRIVATE)
@@ -168,8 +174,8 @@ async def button(update: Update, context: Context) -> None:
     with suppress(BadRequest):  # too old to answer (a backlog after a restart): act on it still
         await query.answer()
     event = Event.button(data, language=_language(update))
-    replies = await desk(context).converse(query.from_user.id, event, update_id=update.update_id)
-    chat_id = query.message.chat.id if query.message else query.from_user.id
+    handled = await desk(context).converse(query.from_user.id, event, update_id=update.update_id)
+    replies = await handoff.carry_out(update, context, handled)
     await send_replies(context.bot, chat_id, replies, pressed=query.message)
 
 

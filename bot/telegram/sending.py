@@ -236,10 +236,12 @@ async def send_reply(
     *,
     silent: bool = False,
     budget: SharedBudget | None = None,
+    thread_id: int | None = None,
 ) -> list[Message]:
     """Send one reply as new messages: the text (split if long) with its buttons on the last
     message, or the document with the text as its caption when that fits. A bot without a
     rate limiter (the reminder sender's) passes the shared `budget`: each message takes a slot.
+    `thread_id` sends into a forum topic (a ticket's, in the staff group).
     """
     markup = keyboard(reply.buttons)
     chunks = split_html(reply.text)
@@ -260,6 +262,7 @@ async def send_reply(
                 reply_markup=markup if last else None,
                 link_preview_options=NO_PREVIEW,
                 disable_notification=silent,
+                message_thread_id=thread_id,
             )
         )
     if reply.document is not None:
@@ -274,6 +277,7 @@ async def send_reply(
                 parse_mode=ParseMode.HTML,
                 reply_markup=markup,
                 disable_notification=silent,
+                message_thread_id=thread_id,
             )
         )
     return sent
