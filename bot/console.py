@@ -6,10 +6,12 @@ is kept in the same database, so a chat continues where it stopped.
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
+import time
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from html import unescape
 from html.parser import HTMLParser
@@ -20,7 +22,8 @@ from sqlalchemy import Engine as Database
 
 from bot.dates import taipei_today
 from bot.dialogue import Button, Engine, Event, Reply
-from bot.storage import converse
+from bot.dialogue.faq import THUMBS
+from bot.storage import converse, remember_answers
 from bot.textnorm import strip_controls
 
 # No Telegram user has id 0: the terminal user never collides with a real one.
@@ -64,7 +67,8 @@ def wants_colour(stream: TextIO, environ: dict[str, str] | os._Environ[str] = os
 
 
 class _TerminalHtml(HTMLParser):
-    """Telegram's HTML subset to terminal text: bold, italics, links with their address."""
+    """Telegram's HTML subset to terminal text: bold, italics, links with their address, and a
+    quote (Telegram's expandable ones fold; a terminal shows it, each line behind a bar)."""
 
     def __init__(self, style: Style) -> None:
         super().__init__(convert_charrefs=True)
@@ -72,15 +76,23 @@ class _TerminalHtml(HTMLParser):
         self.parts: list[str] = []
         self._href: list[str | None] = []
         self._anchor_start = 0
+        self._quote_bar = ""  # what starts each line inside a quote
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         s = self.style
+        if tag == "blockquote":
+            self._quote_bar = f"{s.dim}┃{s.reset} "
+            self.parts.append(self._quote_bar)
+            return
         if tag == "a":
             self._href.append(dict(attrs).get("href"))
             self._anchor_start = len(self.parts)
         self.parts.append({"b": s.bold, "i": s.italic, "a": s.link, "code": s.code}.get(tag, ""))
 
     def handle_endtag(self, tag: str) -> None:
+        if tag == "blockquote":
+            self._quote_bar = ""
+            return
         self.parts.append(self.style.reset if tag in ("b", "i", "a", "code") else "")
         if tag == "a" and self._href:
             href = self._href.pop()
@@ -89,7 +101,7 @@ class _TerminalHtml(HTMLParser):
                 self.parts.append(f" {self.style.dim}<{href}>{self.style.reset}")
 
     def handle_data(self, data: str) -> None:
-        self.parts.append(data)
+        self.parts.append(data.replace("\n", "\n" + self._quote_bar) if self._quote_bar else data)
 
 
 def to_terminal(html: str, style: Style) -> str:
@@ -126,6 +138,12 @@ class Console:
     language: str | None = None  # like Telegram's language_code
     downloads: Path = field(default_factory=Path.cwd)
     buttons: dict[str, Button] = field(default_factory=dict)
+    # A terminal has no message ids: each answer shown gets one (the clock's milliseconds keep
+    # them apart across runs), so 👍 or 👎 typed alone reacts to the last one, as in Telegram.
+    message_ids: Iterator[int] = field(
+        default_factory=lambda: itertools.count(time.time_ns() // 10**6)
+    )
+    last_answer: int | None = None
 
     def run(self, read: Callable[[str], str] = input, *, payload: str = "") -> int:
         """Chat until end of input or Ctrl-C; starts like a Telegram /start (with `payload`)."""
@@ -163,6 +181,8 @@ class Console:
             s = self.style
             self.print(f"  {s.dim}No button {text}: type 1–{len(self.buttons)}.{s.reset}\n")
             return None
+        if text in THUMBS and self.last_answer is not None:
+            return Event.reaction(self.last_answer, [text], language=self.language)
         if text.startswith("/"):
             name, _, arg = text[1:].partition(" ")
             return Event.command(name, arg.strip(), language=self.language)
@@ -173,8 +193,15 @@ class Console:
             self.db, self.engine, user_id=self.user_id, event=event, today=taipei_today()
         )
         self.buttons = {}
+        answers = []
         for reply in replies:
             self.show(reply)
+            if reply.answers:
+                self.last_answer = next(self.message_ids)
+                answers.append((self.last_answer, reply.answers))
+        remember_answers(self.db, user_id=self.user_id, sent=answers)
+        if event.kind == "reaction" and not replies:
+            self.print(f"      {self.style.dim}{event.arg}{self.style.reset}\n")
 
     def show(self, reply: Reply) -> None:
         s = self.style

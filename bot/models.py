@@ -68,6 +68,11 @@ class ConversationState(SQLModel, table=True):
     pending: str | None = Field(default=None, max_length=80)
     question: str | None = Field(default=None, max_length=600)  # redacted
     topic: str | None = Field(default=None, max_length=40)
+    # The latest answer messages sent: [message id, topic, counted], so a 👍/👎 reaction on one
+    # counts as feedback on its topic, once (see `bot.dialogue.SentAnswer`).
+    answers: list[list[Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
     updated_at: datetime = _when()
 
 

@@ -41,6 +41,7 @@ from bot import dialogue, guides, tickets
 from bot.dates import MAX_YEAR, MIN_YEAR, TAIPEI, taipei_today
 from bot.deadlines import KINDS
 from bot.dialogue import (
+    MAX_SENT_ANSWERS,
     CloseTicket,
     Effect,
     Event,
@@ -51,6 +52,7 @@ from bot.dialogue import (
     RelayToStaff,
     Reply,
     SavedDate,
+    SentAnswer,
     State,
 )
 from bot.models import (
@@ -409,6 +411,34 @@ def _first_handling(session: Session, *, update_id: int) -> bool:
     return session.exec(statement).first() is not None  # type: ignore[call-overload]
 
 
+def remember_answers(db: Engine, *, user_id: int, sent: Sequence[tuple[int, str]]) -> None:
+    """Keep the ids of answer messages just sent to the user, with their topics (the latest
+    MAX_SENT_ANSWERS), so a reaction on one counts as feedback on it. The user's row is locked
+    and its version bumped, so a concurrent `converse` for them starts over with these."""
+    if not sent:
+        return
+    with Session(db) as session:
+        state, version = load_state(session, user_id=user_id)
+        if version is None:  # forgotten meanwhile (/forget): nothing to keep
+            return
+        known = {a.message_id for a in state.answers}
+        new = [
+            SentAnswer(message_id, topic) for message_id, topic in sent if message_id not in known
+        ]
+        answers = (*state.answers, *new)[-MAX_SENT_ANSWERS:]
+        conversation = session.get(ConversationState, user_id) or ConversationState(
+            user_id=user_id
+        )
+        conversation.answers = [[a.message_id, a.topic, a.counted] for a in answers]
+        session.add(conversation)
+        session.exec(
+            update(User)
+            .where(User.id == user_id)  # type: ignore[arg-type]
+            .values(version=version + 1)
+        )
+        session.commit()
+
+
 def first_handling(db: Engine, *, update_id: int) -> bool:
     """Record an update whose reply changes nothing stored (a group's "ask me in private", a
     staff /link) as handled, before replying; False if it already was. Recorded first: a crash
@@ -470,8 +500,24 @@ def load_state(session: Session, *, user_id: int) -> tuple[State, int | None]:
         saved=tuple(by_kind[kind] for kind in KINDS if kind in by_kind),
         reminders=tuple(_reminder(row) for row in scheduled),
         ticket=tickets.ticket_state(session, user_id=user_id),
+        answers=_sent_answers(conversation.answers),
     )
     return state, user.version
+
+
+def _sent_answers(stored: Any) -> tuple[SentAnswer, ...]:
+    """The JSON `[[message id, topic, counted], …]` as sent answers (anything else is dropped)."""
+    answers = []
+    for item in stored if isinstance(stored, list) else ():
+        if (
+            isinstance(item, list)
+            and len(item) == 3
+            and isinstance(item[0], int)
+            and isinstance(item[1], str)
+            and isinstance(item[2], bool)
+        ):
+            answers.append(SentAnswer(item[0], item[1], item[2]))
+    return tuple(answers[-MAX_SENT_ANSWERS:])
 
 
 def _repaired(session: Session, rows: Sequence[Any]) -> list[Any]:
@@ -515,6 +561,9 @@ def store_state(
     conversation.pending = state.pending
     conversation.question = _clip(redact(state.question)) if state.question else None
     conversation.topic = state.topic
+    conversation.answers = [
+        [a.message_id, a.topic, a.counted] for a in state.answers[-MAX_SENT_ANSWERS:]
+    ]
     conversation.updated_at = now
     session.add(conversation)
     _sync_saved_dates(session, user_id=user_id, old=old.saved, new=state.saved)

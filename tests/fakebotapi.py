@@ -27,7 +27,7 @@ import json
 import re
 import socket
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from types import EllipsisType
 from typing import Any
@@ -280,6 +280,8 @@ class _TelegramHtml(html.parser.HTMLParser):
         kind = _HTML_ENTITY_TYPES.get(tag)
         if kind is None or (tag == "span" and values.get("class") != "tg-spoiler"):
             raise self._fail(f'Unsupported start tag "{tag}" at {self._where()}')
+        if tag == "blockquote" and any(open_tag == "blockquote" for open_tag, _ in self.open):
+            raise self._fail(f"Blockquote entities can't be nested at {self._where()}")
         entity: JSON = {"type": kind, "offset": self.length}
         if tag == "a":
             href = values.get("href") or ""
@@ -825,6 +827,23 @@ class FakeBotApi:
             "data": data,
         }
         return {"update_id": next(self._update_ids), "callback_query": query}
+
+    def reaction(
+        self, user: JSON, message: JSON | int, new: Sequence[str] = (), *, old: Sequence[str] = ()
+    ) -> JSON:
+        """``user`` changing their reactions on a message of their private chat with the bot
+        (``message`` JSON or its id) from the emoji ``old`` to ``new`` (none: removed). Telegram
+        sends these only to a bot that asked for ``message_reaction`` in allowed_updates."""
+        message_id = message if isinstance(message, int) else message["message_id"]
+        changed = {
+            "chat": self._chats[user["id"]],
+            "message_id": message_id,
+            "user": user,
+            "date": int(time.time()),
+            "old_reaction": [{"type": "emoji", "emoji": e} for e in old],
+            "new_reaction": [{"type": "emoji", "emoji": e} for e in new],
+        }
+        return {"update_id": next(self._update_ids), "message_reaction": changed}
 
     def inline_query(
         self, user: JSON, query: str, *, offset: str = "", chat_type: str = "sender"
@@ -1521,13 +1540,17 @@ def _inline_keyboard(markup: Any) -> JSON | None:
 
 
 @contextlib.asynccontextmanager
-async def polling(application: Application, *, timeout: int = 10) -> AsyncIterator[Application]:
+async def polling(
+    application: Application, *, timeout: int = 10, allowed_updates: list[str] | None = None
+) -> AsyncIterator[Application]:
     """Run ``application`` by long polling as ``run_polling`` does (post_init/post_stop/
     post_shutdown included), without owning the event loop; stop it cleanly on exit."""
     async with _running(application):
         assert application.updater is not None
         try:
-            await application.updater.start_polling(poll_interval=0.0, timeout=timeout)
+            await application.updater.start_polling(
+                poll_interval=0.0, timeout=timeout, allowed_updates=allowed_updates
+            )
             await application.start()
             yield application
         finally:
@@ -1541,6 +1564,7 @@ async def webhook(
     secret_token: str | None = "fake-webhook-secret",
     url_path: str = "telegram",
     port: int | None = None,
+    allowed_updates: list[str] | None = None,
 ) -> AsyncIterator[str]:
     """Run ``application`` behind PTB's webhook server on 127.0.0.1 as ``run_webhook`` does,
     registering the webhook (with ``secret_token``) at the fake; yields the webhook URL."""
@@ -1555,6 +1579,7 @@ async def webhook(
                 url_path=url_path,
                 secret_token=secret_token,
                 webhook_url=url,
+                allowed_updates=allowed_updates,
             )
             await application.start()
             yield url

@@ -10,9 +10,11 @@ import sys
 from collections.abc import Iterator
 
 import pytest
+from sqlmodel import Session, select
 
 from bot.console import COLOURS, PLAIN, Console, to_terminal, wants_colour
 from bot.dialogue import Engine, Event
+from bot.models import Feedback
 from bot.storage import create_db_engine, migrate
 from tests.conftest import ROOT
 
@@ -167,3 +169,19 @@ def test_n_and_b_move_through_a_guide_whatever_the_buttons_are_numbered(console)
     console.run(scripted("/guides", "1", "1", "n", "n", "b", "quit"))
     steps = re.findall(r"Step (\d+) of 23", console.out.getvalue())
     assert steps == ["1", "2", "3", "2"]
+
+
+def test_a_folded_quote_is_shown_behind_a_bar_on_every_line():
+    html = 'Lead\n• step\n\n<blockquote expandable>Tail\n\n🔗 <a href="https://x.tw">X</a>\n<i>Source</i></blockquote>'
+    assert to_terminal(html, PLAIN) == (
+        "Lead\n• step\n\n┃ Tail\n┃ \n┃ 🔗 X <https://x.tw>\n┃ Source"
+    )
+
+
+def test_thumbs_typed_alone_react_to_the_last_answer_as_in_telegram(console):
+    console.run(scripted("👍", "how do I renew my gold card", "👎", "👍", "quit"))
+    out = console.out.getvalue()
+    with Session(console.db) as session:
+        rows = session.exec(select(Feedback)).all()
+    assert [(r.topic, r.helpful) for r in rows] == [("renewal-how", False)]  # counted once
+    assert "+886-2-7733-7660" in out.split("How to renew", 1)[1]  # 👎: the help desk

@@ -314,6 +314,27 @@ async def test_html_becomes_text_and_utf16_entities(
     assert sent.entities[1].url == "https://goldcard.nat.gov.tw"
 
 
+async def test_an_expandable_blockquote_is_its_own_entity_and_quotes_do_not_nest(
+    fake: FakeBotApi, bot_app: Application
+) -> None:
+    ada = fake.user("Ada")
+
+    sent = await bot_app.bot.send_message(
+        ada["id"],
+        "Essentials\n\n<blockquote expandable>Tail <i>Source</i></blockquote>",
+        parse_mode=ParseMode.HTML,
+    )
+    with pytest.raises(BadRequest, match="can't be nested"):
+        await bot_app.bot.send_message(
+            ada["id"],
+            "<blockquote>a <blockquote expandable>b</blockquote></blockquote>",
+            parse_mode=ParseMode.HTML,
+        )
+
+    quote = sent.entities[0]
+    assert (quote.type, sent.parse_entity(quote)) == ("expandable_blockquote", "Tail Source")
+
+
 async def test_document_upload_and_download(fake: FakeBotApi, bot_app: Application) -> None:
     ada = fake.user("Ada")
     calendar = b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"

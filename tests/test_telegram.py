@@ -12,6 +12,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import suppress
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,9 +26,10 @@ from telegram.ext import Application
 from bot import links
 from bot.config import Settings
 from bot.dialogue import Button, Document, Engine, Reply, command_menu
-from bot.models import UnansweredQuestion, User
+from bot.models import Feedback, HandledUpdate, UnansweredQuestion, User
 from bot.storage import create_db_engine
 from bot.telegram.app import (
+    ALLOWED_UPDATES,
     MAX_BACKLOG,
     MAX_CONCURRENT_UPDATES,
     SetupError,
@@ -72,7 +74,7 @@ def application(fake: FakeBotApi, db: Database, engine: Engine) -> Application:
 
 @pytest.fixture
 async def bot(application: Application) -> AsyncIterator[Application]:
-    async with polling(application):
+    async with polling(application, allowed_updates=ALLOWED_UPDATES):  # as run_polling asks
         yield application
 
 
@@ -291,6 +293,61 @@ async def test_a_date_picked_in_the_calendar_is_computed_after_navigating_in_pla
     stale = fake.callback_query(ada, day_15.replace(":pd:", ":pd:x"), message=later.result)
     (expired,) = await say(fake, stale)
     assert text_of(expired).startswith("這個按鈕已失效")
+
+
+async def test_a_thumbs_reaction_on_an_answer_counts_once_as_its_feedback(
+    fake: FakeBotApi, bot: Application, db: Database
+) -> None:
+    ada = fake.user("Ada")
+    await say(fake, fake.command(ada, "start"))
+    (renew,) = await say(fake, fake.message(ada, "how do I renew my gold card"))
+    (fees,) = await say(fake, fake.message(ada, "how much is the fee"))
+
+    async def react(message: Call, new: list[str], old: list[str]) -> None:
+        mark = len(fake.calls)
+        update = fake.push(fake.reaction(ada, message.result, new, old=old))
+        await handled(db, update["update_id"])
+        assert not [c for c in fake.calls[mark:] if c.method in SENT]
+
+    await react(renew, ["👍"], [])
+    await react(renew, ["👎"], ["👍"])  # changed: not counted again
+    await react(renew, [], ["👎"])  # removed: neither
+    await react(fees, ["❤"], [])  # not feedback
+    mark = len(fake.calls)
+    fake.push(fake.reaction(ada, fees.result, ["👎"], old=["❤"]))
+    (sorry,) = await fake.wait_for_calls("sendMessage", since=mark, count=1)
+
+    with Session(db) as session:
+        rows = session.exec(select(Feedback).order_by(Feedback.id)).all()
+    assert [(r.topic, r.helpful) for r in rows] == [
+        ("renewal-how", True),
+        (fees_topic(fees), False),
+    ]
+    # As with the buttons: the question is kept with the latest answer's feedback only.
+    assert [r.question for r in rows] == [None, "how much is the fee"]
+    assert "+886-2-7733-7660" in text_of(sorry)
+    assert "message_reaction" in fake.calls_to("getUpdates")[-1]["allowed_updates"]
+
+
+async def handled(db: Database, update_id: int, *, timeout: float = 5.0) -> None:
+    """Wait until the bot has handled an update that sends nothing (its id is recorded)."""
+    for _ in range(int(timeout / 0.02)):
+        with Session(db) as session:
+            if session.get(HandledUpdate, update_id) is not None:
+                return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"update {update_id} was not handled in {timeout} s")
+
+
+def fees_topic(message: Call) -> str:
+    """The topic of an answer message, from its 👍 button."""
+    data = next(
+        b["callback_data"]
+        for row in message["reply_markup"]["inline_keyboard"]
+        for b in row
+        if b["text"].startswith("👍")
+    )
+    return data.split(":")[2]
 
 
 async def test_inline_query_offers_shareable_answers(
@@ -728,6 +785,32 @@ async def test_long_replies_are_split_at_paragraphs_with_buttons_last(
     assert joined.split() == parse_html(reply.text)[0].split()
 
 
+async def test_a_long_answer_is_split_before_its_expandable_quote_never_inside_it(
+    fake: FakeBotApi, application: Application
+) -> None:
+    ada = fake.user("Ada")
+    essentials = "\n".join(f"• step {n} " + "apply " * 40 for n in range(1, 14))
+    tail = "\n\n".join("note " * 60 for _ in range(5))
+    folded = Reply(f"<b>Title</b>\n\n{essentials}\n\n<blockquote expandable>{tail}</blockquote>")
+    huge = Reply("<b>Title</b>\n\n<blockquote expandable>" + "\n".join(["tail " * 60] * 40))
+    huge = replace(huge, text=huge.text + "</blockquote>")
+
+    async with application:
+        await send_replies(application.bot, ada["id"], [folded])
+        mark = len(fake.calls)
+        await send_replies(application.bot, ada["id"], [huge])
+
+    first, second = fake.calls_to("sendMessage", chat_id=ada["id"])[:2]
+    assert utf16_len(parse_html(folded.text)[0]) > 4096 and first.ok and second.ok
+    assert "blockquote" not in first["text"]
+    assert second["text"] == f"<blockquote expandable>{tail}</blockquote>"
+    assert [e["type"] for e in second.result["entities"]] == ["expandable_blockquote"]
+    parts = [c for c in fake.calls[mark:] if c.method == "sendMessage"]
+    assert len(parts) > 1 and all(c.ok for c in parts)  # too long for one: each part quoted
+    for part in parts[1:]:
+        assert [e["type"] for e in part.result["entities"]] == ["expandable_blockquote"]
+
+
 async def test_a_document_with_a_long_text_comes_after_it(
     fake: FakeBotApi, application: Application
 ) -> None:
@@ -905,12 +988,20 @@ async def test_the_webhook_command_serves_updates(fake: FakeBotApi, tmp_path) ->
         accepted = await _post_when_listening(fake, fake.command(ada, "start"))
         reply = await fake.wait_for("sendMessage", chat_id=ada["id"])
         refused = await fake.post_update(fake.command(ada, "help"), secret_token="wrong")
+        mark = len(fake.calls)
+        await fake.post_update(fake.message(ada, "how do I renew my gold card"))
+        answer = await fake.wait_for("sendMessage", chat_id=ada["id"], since=mark)
+        mark = len(fake.calls)
+        await fake.post_update(fake.reaction(ada, answer.result, ["👎"]))
+        sorry = await fake.wait_for("sendMessage", chat_id=ada["id"], since=mark)
         stderr = await _interrupt(process)
     finally:
         await _kill(process)
     assert (accepted, refused) == (200, 403)
     assert fake.webhook.secret_token == "a-secret_0123"
     assert text_of(reply).startswith("Hi! 👋")
+    assert "message_reaction" in (fake.webhook.allowed_updates or [])
+    assert "+886-2-7733-7660" in text_of(sorry)  # a 👎 reaction on the answer, by webhook
     assert process.returncode == 0, stderr
 
 

@@ -24,6 +24,7 @@ the one `Dispatcher` in its `register(dispatcher)`:
 """
 
 from bot.dialogue.core import (
+    MAX_SENT_ANSWERS,
     N_,
     Button,
     CloseTicket,
@@ -41,6 +42,7 @@ from bot.dialogue.core import (
     RelayToStaff,
     Reply,
     SavedDate,
+    SentAnswer,
     State,
     Turn,
 )
@@ -53,6 +55,7 @@ __all__ = [
     "COMMANDS",
     "CONTACT_TOPIC",
     "MAX_RELATED",
+    "MAX_SENT_ANSWERS",
     "MAX_STORED_QUESTION",
     "N_",
     "Button",
@@ -72,6 +75,7 @@ __all__ = [
     "RelayToStaff",
     "Reply",
     "SavedDate",
+    "SentAnswer",
     "State",
     "Turn",
     "command_menu",

@@ -5,7 +5,7 @@ awaited texts with. No feature imports here: the features import this.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from typing import Any, Literal, TypeVar
@@ -28,7 +28,7 @@ def N_(message: str) -> str:
 
 # --- events ----------------------------------------------------------------------------------
 
-EventKind = Literal["text", "command", "button", "start"]
+EventKind = Literal["text", "command", "button", "start", "reaction"]
 
 
 @dataclass(frozen=True)
@@ -36,8 +36,10 @@ class Event:
     """Something the user did.
 
     `text` is the message, the command name (without the slash), the callback data of the pressed
-    button, or the deep-link payload; `arg` is a command's argument; `language` is the user's
-    Telegram `language_code` (it decides the language until the user picks one).
+    button, the deep-link payload, or the id of the message a reaction is on; `arg` is a
+    command's argument or a reaction's emoji (space-separated, as the message has them now);
+    `language` is the user's Telegram `language_code` (it decides the language until the user
+    picks one).
     """
 
     kind: EventKind
@@ -60,6 +62,18 @@ class Event:
     @classmethod
     def start(cls, payload: str = "", *, language: str | None = None) -> Event:
         return cls("start", payload, language=language)
+
+    @classmethod
+    def reaction(
+        cls, message_id: int, emoji: Sequence[str], *, language: str | None = None
+    ) -> Event:
+        """The user's reactions on one of the bot's messages changed to `emoji` (none: removed)."""
+        return cls("reaction", str(message_id), " ".join(emoji), language=language)
+
+    @property
+    def reaction_message(self) -> int | None:
+        """The message a reaction event is on."""
+        return int(self.text) if self.kind == "reaction" and self.text.isdigit() else None
 
 
 # --- replies -----------------------------------------------------------------------------------
@@ -89,13 +103,16 @@ class Reply:
     """One message: Telegram HTML (b, i, a, code; user text escaped) and rows of buttons.
 
     `edit` asks to replace the message whose button was pressed (navigation) instead of sending a
-    new one; adapters that cannot edit just send it.
+    new one; adapters that cannot edit just send it. `answers` is the FAQ topic the message
+    answers: an adapter that can tell its message ids stores them (`bot.storage.remember_answers`)
+    so a 👍/👎 reaction on it counts as feedback on that topic.
     """
 
     text: str
     buttons: Keyboard = ()
     edit: bool = False
     document: Document | None = None
+    answers: str | None = None
 
 
 # --- state -------------------------------------------------------------------------------------
@@ -108,6 +125,19 @@ class SavedDate:
     kind: str
     given: date
     profile: str | None = None  # processing: a deadlines.Profile value
+
+
+@dataclass(frozen=True)
+class SentAnswer:
+    """An answer message the user got: its id in their chat and its topic, so a 👍/👎 reaction
+    on it counts as feedback on the topic; `counted` once one has (a change does not again)."""
+
+    message_id: int
+    topic: str
+    counted: bool = False
+
+
+MAX_SENT_ANSWERS = 10  # the answers a reaction still counts on: the latest ones
 
 
 @dataclass(frozen=True)
@@ -128,6 +158,7 @@ class State:
         ticket: the user's request to a person (`bot.tickets`): "open" while typed text goes to
             the help desk, "blocked" when the help desk blocked them, else None. Loaded from the
             tickets table; the engine changes it only through effects.
+        answers: the latest answer messages sent (at most MAX_SENT_ANSWERS), oldest first.
     """
 
     lang: Lang | None = None
@@ -141,6 +172,7 @@ class State:
     saved: tuple[SavedDate, ...] = ()
     reminders: tuple[Reminder, ...] = ()
     ticket: Literal["open", "blocked"] | None = None
+    answers: tuple[SentAnswer, ...] = ()
 
 
 # --- effects -----------------------------------------------------------------------------------

@@ -63,9 +63,15 @@ class Engine:
         if event.kind == "command" and menus.command_name(event.text) == "start":
             event = Event.start(event.arg.strip(), language=event.language)
         current = replace(state, since=state.since or today)
-        if event.kind != "text":
+        if event.kind not in ("text", "reaction"):
             current = replace(current, pending=None)  # a press or a command leaves a prompt
         match event.kind:
+            case "reaction":  # on a message the bot sent: no welcome, a prompt still waits
+                message_id = event.reaction_message
+                if message_id is None:
+                    return [], state, []
+                replies, new_state = faq.reaction(turn, current, message_id, event.arg)
+                return replies, new_state, turn.effects
             case "start":
                 replies, new_state = self._start(turn, current, event.text)
             case "command":

@@ -3,6 +3,7 @@ help desk's contacts when nothing fits, /contact and `t_<topic>` deep links."""
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -22,6 +23,12 @@ from bot.dialogue.menus import ask_person_row, expired, menu_row, place
 from bot.knowledge import CONTACT_TOPIC, cite_all
 
 MAX_RELATED = 3
+# An answer wider than this (in columns: a Chinese character counts two) is long: about a phone
+# screen. Its first IN_VIEW columns, with the list of steps they begin, stay in view.
+LONG_ANSWER = 700
+IN_VIEW = 450
+BULLET = "•"
+THUMBS = {"👍": True, "👎": False}  # the reactions that are feedback on an answer
 
 
 def register(d: Dispatcher) -> None:
@@ -34,11 +41,18 @@ def register(d: Dispatcher) -> None:
 
 
 def answer(turn: Turn, state: State, topic: str, *, edit: bool = False) -> Reply:
+    """The answer to `topic`: a long one keeps its essentials in view and folds the rest, its
+    links and its source into an expandable quote (`essentials`)."""
     entry = turn.knowledge.faq[topic]
+    text = entry.answer[turn.lang].strip()
+    folded = columns(text) > LONG_ANSWER
+    shown, tail = essentials(text) if folded else (text, "")
     text = turn.render(
         "answer.html",
         title=entry.title[turn.lang],
-        answer=entry.answer[turn.lang].strip(),
+        answer=shown,
+        tail=tail,
+        folded=folded,
         links=[(link.title[turn.lang], link.url) for link in entry.links],
         sources=cite_all(entry.source, turn.lang),
     )
@@ -50,7 +64,28 @@ def answer(turn: Turn, state: State, topic: str, *, edit: bool = False) -> Reply
         )
     )
     rows.append(back_to_guide_row(turn, state) + menu_row(turn))
-    return Reply(text, tuple(rows), edit=edit)
+    return Reply(text, tuple(rows), edit=edit, answers=topic)
+
+
+def essentials(text: str) -> tuple[str, str]:
+    """A long answer as (what stays in view, the long tail): its lines while they start within
+    the first `IN_VIEW` columns, and a list of steps begun there to its end (a procedure is not
+    cut); what follows (notes, the platform's address) is the tail."""
+    lines = text.splitlines()
+    shown: list[str] = []
+    used = 0
+    for line in lines:
+        in_list = bool(shown) and shown[-1].startswith(BULLET) and line.startswith(BULLET)
+        if shown and used >= IN_VIEW and not in_list:
+            break
+        shown.append(line)
+        used += columns(line)
+    return "\n".join(shown), "\n".join(lines[len(shown) :])
+
+
+def columns(text: str) -> int:
+    """How wide `text` reads: a Chinese character takes the room of two Latin letters."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def back_to_guide_row(turn: Turn, state: State) -> tuple[Button, ...]:
@@ -103,8 +138,31 @@ def none_of_these(turn: Turn, state: State, action: cb.NoneOfThese) -> Outcome:
 def feedback(turn: Turn, state: State, action: cb.Feedback) -> Outcome:
     if action.topic not in turn.knowledge.faq:
         return [expired(turn, state)], state
-    question = state.question if state.topic == action.topic else None
-    turn.effects.append(RecordFeedback(action.topic, action.helpful, turn.lang, question))
+    _record_feedback(turn, state, action.topic, action.helpful)
     if action.helpful:
         return [Reply(turn.render("thanks_feedback.html"))], state
     return [help_desk(turn, state, "sorry_feedback.html")], state
+
+
+def reaction(turn: Turn, state: State, message_id: int, emoji: str) -> Outcome:
+    """The user's reactions on a message changed to `emoji`: on an answer, the first 👍 or 👎
+    counts as the feedback buttons do (the same anonymous record; a 👎 offers the help desk, a
+    👍 needs no reply). Once counted, changing or removing it counts nothing: the record is
+    anonymous, so nothing could take it back. Other reactions and other messages: nothing."""
+    sent = next((a for a in state.answers if a.message_id == message_id), None)
+    verdicts = {THUMBS[e] for e in emoji.split() if e in THUMBS}
+    if sent is None or sent.counted or len(verdicts) != 1 or sent.topic not in turn.knowledge.faq:
+        return [], state
+    helpful = verdicts.pop()
+    counted = tuple(replace(a, counted=True) if a is sent else a for a in state.answers)
+    new_state = replace(state, answers=counted)
+    _record_feedback(turn, new_state, sent.topic, helpful)
+    if helpful:
+        return [], new_state
+    return [help_desk(turn, new_state, "sorry_feedback.html")], new_state
+
+
+def _record_feedback(turn: Turn, state: State, topic: str, helpful: bool) -> None:
+    """👍/👎 on `topic`'s answer, anonymous, with the question it answered when it was the last."""
+    question = state.question if state.topic == topic else None
+    turn.effects.append(RecordFeedback(topic, helpful, turn.lang, question))

@@ -9,7 +9,7 @@ from dataclasses import replace
 from bot import callbacks as cb
 from bot import guides, links
 from bot.dialogue.core import N_, Button, Dispatcher, Outcome, Reply, State, Turn, as_new
-from bot.dialogue.faq import MAX_RELATED, topic_rows
+from bot.dialogue.faq import LONG_ANSWER, MAX_RELATED, columns, topic_rows
 from bot.dialogue.menus import continue_rows, expired, menu, menu_row, place
 from bot.textnorm import Lang
 from bot.understanding import guide_navigation
@@ -95,6 +95,16 @@ def step_reply(turn: Turn, guide: guides.Guide, position: guides.Position, *, ed
     view = guides.view(guide, position)
     step, progress = view.step, view.progress
     question = guides.pending_question(guide, position)
+    notes = [
+        (
+            n.note[lang].strip(),
+            guides.condition_label(n.note.when, lang) if n.conditional else "",
+        )
+        for n in view.notes
+    ]
+    body = step.body[lang].strip()
+    # A long step keeps its body in view and folds its notes and links into an expandable quote.
+    folded = columns(body + "".join(note for note, _ in notes)) > LONG_ANSWER
     text = turn.render(
         "step.html",
         guide=guide.title[lang],
@@ -102,16 +112,11 @@ def step_reply(turn: Turn, guide: guides.Guide, position: guides.Position, *, ed
         total=progress.total,
         section=guide.section(progress.section).title[lang],
         title=step.title[lang],
-        body=step.body[lang].strip(),
+        body=body,
         only_for=guides.condition_label(step.when, lang) if step.when else "",
         applies=view.applies,
-        notes=[
-            (
-                n.note[lang].strip(),
-                guides.condition_label(n.note.when, lang) if n.conditional else "",
-            )
-            for n in view.notes
-        ],
+        notes=notes,
+        folded=folded and bool(notes or step.links),
         links=[(link.title[lang], link.url) for link in step.links],
         question=turn.gettext(QUESTION_PROMPTS[question.id]) if question else "",
     )

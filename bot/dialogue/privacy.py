@@ -47,6 +47,7 @@ def my_data(turn: Turn, state: State) -> Reply:
         saved=saved,
         reminders=len(state.reminders),
         ticket=state.ticket or "",
+        answers=len(state.answers),
     )
     rows = ((turn.button("🗑 Delete all my data", cb.ForgetAsk()),), menu_row(turn))
     return Reply(text, rows)

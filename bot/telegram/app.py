@@ -28,6 +28,7 @@ from telegram.ext import (
     CommandHandler,
     InlineQueryHandler,
     MessageHandler,
+    MessageReactionHandler,
     filters,
 )
 
@@ -46,8 +47,14 @@ log = logging.getLogger(__name__)
 # Telegram's getMe at start-up is what decides whether a token is good.
 TOKEN = re.compile(r"[0-9]+:[A-Za-z0-9_-]+")
 WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what setWebhook accepts
-# The update types the handlers use; an edited message is not asked again.
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
+# The update types the handlers use; an edited message is not asked again. Telegram sends
+# reactions only when asked for by name (👍/👎 on an answer is feedback).
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.CALLBACK_QUERY,
+    Update.INLINE_QUERY,
+    Update.MESSAGE_REACTION,
+]
 MAX_CONCURRENT_UPDATES = 16
 # A load balancer's check waits this long for the database (under its own usual 5 s timeout).
 HEALTH_TIMEOUT = 3.0
@@ -205,6 +212,13 @@ def add_handlers(
         MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL, handlers.other_message)
     )
     application.add_handler(CallbackQueryHandler(handlers.button))
+    # A user's own reactions (not the anonymous counts Telegram sends for channels and groups).
+    application.add_handler(
+        MessageReactionHandler(
+            handlers.reaction,
+            message_reaction_types=MessageReactionHandler.MESSAGE_REACTION_UPDATED,
+        )
+    )
     application.add_handler(InlineQueryHandler(handlers.inline_query))
     application.add_error_handler(handlers.error)
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine as Database
+from sqlalchemy.exc import DBAPIError
 from telegram.ext import CallbackContext
 
 from bot import storage
@@ -24,6 +26,7 @@ from bot.dates import taipei_today
 from bot.dialogue import Engine, Event
 
 DESK_KEY = "desk"
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
@@ -64,6 +67,20 @@ class Desk:
                 update_id=update_id,
             )
         )
+
+    async def remember_answers(self, user_id: int, sent: list[tuple[int, str]]) -> None:
+        """Keep which messages just sent are answers to which topic (for reactions on them).
+        The reply is out already: a database failure here costs only those reactions, so it is
+        logged, not reported to the user as a failed update."""
+        if not sent:
+            return
+        try:
+            await self._in_thread(
+                functools.partial(storage.remember_answers, self.db, user_id=user_id, sent=sent)
+            )
+        except DBAPIError as exc:
+            log.warning("user %s: the answers just sent were not kept (reactions on them will "
+                        "not count): %s", user_id, type(exc).__name__)  # fmt: skip
 
     async def first_handling(self, update_id: int) -> bool:
         """Record an update answered without a unit of work; False if it already was (a

@@ -10,7 +10,13 @@ import logging
 import re
 from contextlib import suppress
 
-from telegram import InlineQueryResultsButton, Message, MessageEntity, Update
+from telegram import (
+    InlineQueryResultsButton,
+    Message,
+    MessageEntity,
+    ReactionTypeEmoji,
+    Update,
+)
 from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 from telegram.ext import ContextTypes, filters
@@ -121,11 +127,12 @@ async def other_message(update: Update, context: Context) -> None:
 
 
 async def _converse(update: Update, context: Context, event: Event) -> None:
-    handled = await desk(context).converse(
-        update.effective_user.id, event, update_id=update.update_id
-    )
+    user_id = update.effective_user.id
+    handled = await desk(context).converse(user_id, event, update_id=update.update_id)
     replies = await handoff.carry_out(update, context, handled)  # a request to a person
-    await send_replies(context.bot, update.effective_chat.id, replies)
+    answers = await send_replies(context.bot, update.effective_chat.id, replies)
+    if _private(update):  # a reaction in the user's own chat can be on them
+        await desk(context).remember_answers(user_id, answers)
 
 
 async def _ask_in_private(update: Update, context: Context) -> None:
@@ -176,7 +183,20 @@ async def button(update: Update, context: Context) -> None:
     event = Event.button(data, language=_language(update))
     handled = await desk(context).converse(query.from_user.id, event, update_id=update.update_id)
     replies = await handoff.carry_out(update, context, handled)
-    await send_replies(context.bot, chat_id, replies, pressed=query.message)
+    answers = await send_replies(context.bot, chat_id, replies, pressed=query.message)
+    if chat_id == query.from_user.id:  # the user's own chat: reactions there can be on them
+        await desk(context).remember_answers(query.from_user.id, answers)
+
+
+async def reaction(update: Update, context: Context) -> None:
+    """A change of the user's reactions on a message in their chat with the bot: a 👍 or 👎 on
+    an answer is the same anonymous feedback as its buttons."""
+    changed = update.message_reaction
+    if changed.user is None or changed.chat.type != ChatType.PRIVATE:
+        return  # an anonymous admin, or a group: not one user's feedback on their answer
+    emoji = [r.emoji for r in changed.new_reaction if isinstance(r, ReactionTypeEmoji)]
+    event = Event.reaction(changed.message_id, emoji, language=_language(update))
+    await _converse(update, context, event)
 
 
 async def inline_query(update: Update, context: Context) -> None:

@@ -46,6 +46,15 @@ _TAG = re.compile(r"<(/?)([A-Za-z][\w-]*)")
 _TAGS = re.compile(r"<[^>]*>")
 # Where to cut, best first: between paragraphs, between lines, between words.
 _PARAGRAPH, _LINE, _WORD = 3, 2, 1
+# Outside a blockquote first: a quote is cut (closed and reopened) only when it cannot be whole.
+_CUTS_BEST_FIRST = (
+    (False, _PARAGRAPH),
+    (False, _LINE),
+    (True, _PARAGRAPH),
+    (True, _LINE),
+    (False, _WORD),
+    (True, _WORD),
+)
 
 
 # Telegram counts arrivals; a message arrives a few ms after its slot, by how much varies (thread
@@ -176,7 +185,8 @@ def utf16_len(text: str) -> int:
 
 def split_html(html: str, limit: int = MAX_TEXT) -> list[str]:
     """`html` in messages of at most `limit`, cut between paragraphs where possible, else
-    between lines, else between words; tags open at a cut are closed and reopened."""
+    between lines, else between words, and outside a blockquote before inside one; tags open at
+    a cut (a quote too long for one message) are closed and reopened."""
     html = html.strip()
     if utf16_len(html) <= limit:
         return [html] if html else []
@@ -203,7 +213,9 @@ def _cut(
     """Where the chunk starting at `start` ends, and the tags open there."""
     stack = list(opened)
     size = sum(utf16_len(tag) for _, tag in opened)
-    best: dict[int, tuple[int, list[tuple[str, str]]]] = {}
+    # (inside a quote, kind) -> the latest such cut: a quote is cut only when it cannot be kept
+    # whole, so an expandable one folds what it folded in one message.
+    best: dict[tuple[bool, int], tuple[int, list[tuple[str, str]]]] = {}
     i = start
     while i < len(atoms):
         atom = atoms[i]
@@ -211,20 +223,21 @@ def _cut(
         opens = tag is not None and not tag[1]
         closing = sum(len(name) + 3 for name, _ in stack) + (len(tag[2]) + 3 if opens else 0)
         if i > start and size + utf16_len(atom) + closing > limit:
-            for kind in (_PARAGRAPH, _LINE, _WORD):
-                if kind in best:
-                    return best[kind]
+            for choice in _CUTS_BEST_FIRST:
+                if choice in best:
+                    return best[choice]
             return i, stack
         size += utf16_len(atom)
+        quoted = any(name == "blockquote" for name, _ in stack)
         if tag is not None and opens:
             stack.append((tag[2].lower(), atom))
         elif tag is not None and stack and stack[-1][0] == tag[2].lower():
             stack.pop()
         elif atom == "\n":
             kind = _PARAGRAPH if i > start and atoms[i - 1] == "\n" else _LINE
-            best[kind] = (i + 1, list(stack))
+            best[quoted, kind] = (i + 1, list(stack))
         elif atom == " ":
-            best[_WORD] = (i + 1, list(stack))
+            best[quoted, _WORD] = (i + 1, list(stack))
         i += 1
     return i, stack
 
@@ -289,14 +302,21 @@ async def send_replies(
     replies: Sequence[Reply],
     *,
     pressed: MaybeInaccessibleMessage | None = None,
-) -> None:
+) -> list[tuple[int, str]]:
     """Send the engine's replies in order; the first navigation reply replaces `pressed` (the
-    message whose button was pressed) in place when it can."""
+    message whose button was pressed) in place when it can. Returns the (message id, topic) of
+    each message that shows an answer (`Reply.answers`), for reactions on it."""
+    answers: list[tuple[int, str]] = []
     for reply in replies:
         if reply.edit and pressed is not None and await edit_in_place(bot, pressed, reply):
+            if reply.answers:
+                answers.append((pressed.message_id, reply.answers))
             pressed = None  # one pressed message, replaced once
             continue
-        await send_reply(bot, chat_id, reply)
+        sent = await send_reply(bot, chat_id, reply)
+        if reply.answers:
+            answers += [(message.message_id, reply.answers) for message in sent]
+    return answers
 
 
 async def edit_in_place(bot: Bot, message: MaybeInaccessibleMessage, reply: Reply) -> bool:
