@@ -1,5 +1,6 @@
-"""Whatever arrives (random text, commands, forged buttons, payloads, emoji, 5,000 characters),
-the engine answers with well-formed replies and never raises."""
+"""Whatever arrives (random text, commands, forged buttons, payloads, emoji, 5,000 characters,
+reactions), the engine answers with well-formed replies (a reaction may need none) and never
+raises."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.callbacks import MAX_BYTES, decode
-from bot.dialogue import COMMANDS, Event, Reply, State
+from bot.dialogue import COMMANDS, Event, Reply, SentAnswer, State
 
-ALLOWED_TAGS = {"b", "i", "a", "code"}
+ALLOWED_TAGS = {"b", "i", "a", "code", "blockquote"}
 TODAY = date(2026, 11, 21)
 
 
@@ -26,6 +27,8 @@ class _TelegramHtml(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         assert tag in ALLOWED_TAGS, tag
         assert tag != "a" or [name for name, _ in attrs] == ["href"], attrs
+        assert tag != "blockquote" or [name for name, _ in attrs] == ["expandable"], attrs
+        assert tag != "blockquote" or "blockquote" not in self.open  # quotes do not nest
         self.open.append(tag)
 
     def handle_endtag(self, tag: str) -> None:
@@ -56,7 +59,8 @@ _VALID_DATA = [
     "1:d:processing", "1:d:processing:abroad", "1:ds:renewal:20270630", "1:di:pickup:20270101",
     "1:da", "1:dd:renewal", "1:fq", "1:fg:1", "1:fg:0",
     "1:r:renewal:20270630:0", "1:r:supplement:20270110:1", "1:rl", "1:rx:renewal:2", "1:ra",
-    "1:rs:renewal",
+    "1:rs:renewal", "1:pm:renewal:20270601", "1:pm:processing:20261101:domestic",
+    "1:pd:supplement:20261115", "1:pd:renewal:20270331:hk-macau",
 ]  # fmt: skip
 _TEXT = st.one_of(
     st.text(max_size=80),
@@ -80,6 +84,11 @@ _EVENTS = st.one_of(
         ),
     ),
     st.builds(
+        Event.reaction,
+        st.integers(min_value=1, max_value=12),
+        st.lists(st.sampled_from(["👍", "👎", "❤", "🔥"]), max_size=3),
+    ),
+    st.builds(
         Event.start,
         st.one_of(
             st.sampled_from(["", "t_renewal-how", "g_apply_9", "g_renew", "d_processing"]),
@@ -94,11 +103,12 @@ _LANGUAGES = st.sampled_from([None, "", "en", "zh-hant", "zh-TW", "zh-hans", "fr
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(events=st.lists(st.tuples(_EVENTS, _LANGUAGES), min_size=1, max_size=6))
 def test_random_events_never_raise_and_always_answer(engine, events):
-    state = State()
+    # Answers the adapter has sent (ids 1-10), so reactions land on some and miss others.
+    state = State(answers=tuple(SentAnswer(n, "renewal-how") for n in range(1, 11)))
     for event, language in events:
         event = Event(event.kind, event.text, event.arg, language)
         replies, state, _ = engine.handle(event, state, today=TODAY)
-        assert replies, event
+        assert replies or event.kind == "reaction", event
         for reply in replies:
             check_reply(reply)
         assert state.question is None or len(state.question) <= 600
