@@ -337,6 +337,26 @@ async def test_while_a_ticket_is_open_commands_and_ask_reach_the_bot_and_close_e
     assert not staff_calls(fake, staff, mark)
 
 
+async def test_in_a_group_the_bot_answers_and_a_person_is_asked_only_in_private(
+    fake: FakeBotApi, bot: Application, staff: JSON
+) -> None:
+    ada = fake.user("Ada")
+    thread, _ = await open_ticket(fake, ada, staff, "en", UNKNOWN["en"])
+    applicants = fake.group("Gold Card applicants")
+    mark = len(fake.calls)
+    asked = fake.group_message(ada, applicants, "How do I renew my gold card?")
+    (answer,) = await to_chat(fake, asked, applicants["id"])
+    assert title(bot, "en") in text_of(answer)  # a question for the bot, not the help desk
+    assert not staff_calls(fake, staff, mark)
+    declined = fake.group_message(ada, applicants, UNKNOWN["en"])
+    await to_chat(fake, declined, applicants["id"])
+    pressed = fake.callback_query(ada, "1:h", message=fake.last_bot_message(applicants["id"]))
+    fake.push(pressed)
+    alert = await fake.wait_for("answerCallbackQuery", since=mark)
+    assert "private chat" in alert["text"]
+    assert len(fake.calls_to("createForumTopic")) == 1 and thread
+
+
 async def test_a_blocked_applicant_cannot_ask_a_person_again(
     fake: FakeBotApi, bot: Application, staff: JSON
 ) -> None:

@@ -39,17 +39,19 @@ class Event:
     button, the deep-link payload, or the id of the message a reaction is on; `arg` is a
     command's argument or a reaction's emoji (space-separated, as the message has them now);
     `language` is the user's Telegram `language_code` (it decides the language until the user
-    picks one).
+    picks one). `group`: a message addressed to the bot in a group, a question for the bot even
+    while the user has a request to a person open (that is for their private chat).
     """
 
     kind: EventKind
     text: str = ""
     arg: str = ""
     language: str | None = None
+    group: bool = False
 
     @classmethod
-    def message(cls, text: str, *, language: str | None = None) -> Event:
-        return cls("text", text, language=language)
+    def message(cls, text: str, *, language: str | None = None, group: bool = False) -> Event:
+        return cls("text", text, language=language, group=group)
 
     @classmethod
     def command(cls, name: str, arg: str = "", *, language: str | None = None) -> Event:

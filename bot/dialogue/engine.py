@@ -79,7 +79,9 @@ class Engine:
             case "button":
                 replies, new_state = self._button(turn, current, event.text)
             case _:
-                replies, new_state = router.message(turn, current, event.text)
+                replies, new_state = router.message(
+                    turn, current, event.text, to_person=not event.group
+                )
         plain_start = event.kind == "start" and self._target(event.text) is None
         if state.since is None and not plain_start:
             replies.insert(0, menus.welcome(turn, new_state))

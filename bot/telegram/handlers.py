@@ -62,6 +62,11 @@ PERSONAL_BUTTONS = (
     cb.StopReminders,
     cb.ForgetAsk,
     cb.Forget,
+    # A request to a person shows the user's question and name to the staff: only in private.
+    cb.HandoffAsk,
+    cb.HandoffConsent,
+    cb.HandoffClose,
+    cb.HandoffFeedback,
 )
 # A command as Telegram makes them: /name, /name@bot, then the argument.
 COMMAND = re.compile(r"/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]+))?(?:\s+(.*))?", re.DOTALL)
@@ -117,7 +122,8 @@ async def group_text(update: Update, context: Context) -> None:
     if await _asks_for_personal_data(context, question):  # "my deadlines" runs /deadlines
         await _ask_in_private(update, context)
         return
-    await _converse(update, context, Event.message(question, language=_language(update)))
+    event = Event.message(question, language=_language(update), group=True)
+    await _converse(update, context, event)
 
 
 async def other_message(update: Update, context: Context) -> None:
