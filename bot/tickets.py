@@ -50,9 +50,11 @@ class TicketView:
 
 @dataclass(frozen=True)
 class OpenTopic:
-    """A new ticket: open its topic in the staff group and post the question there."""
+    """A new ticket: open its topic in the staff group and post the question there. An
+    applicant keeps one topic: `previous` is the topic of their last ticket, to reopen."""
 
     ticket: TicketView
+    previous: tuple[int, int] | None = None  # (chat id, thread id)
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,11 @@ def open_ticket(
     the user already has one open or is blocked."""
     if ticket_state(session, user_id=user_id) is not None:
         return None
+    last = session.exec(
+        select(Ticket)
+        .where(Ticket.user_id == user_id, Ticket.thread_id.is_not(None))  # type: ignore[arg-type,union-attr]
+        .order_by(Ticket.id.desc())  # type: ignore[union-attr]
+    ).first()
     row = Ticket(
         user_id=user_id,
         lang=lang,
@@ -115,7 +122,8 @@ def open_ticket(
     )
     session.add(row)
     session.flush()  # its id names the topic
-    return OpenTopic(_view(row))
+    previous = (last.chat_id, last.thread_id) if last and last.chat_id and last.thread_id else None
+    return OpenTopic(_view(row), previous)
 
 
 def relay(session: Session, *, user_id: int, text: str) -> PostToTopic | None:
@@ -140,10 +148,12 @@ def close_by_user(session: Session, *, user_id: int) -> UserClosed | None:
 def forget(session: Session, *, user_id: int) -> DeleteTopics | None:
     """Delete every ticket of the user; the topics they had, to delete in the staff group."""
     rows = session.exec(select(Ticket).where(Ticket.user_id == user_id)).all()  # type: ignore[arg-type]
-    topics = tuple(
-        (row.chat_id, row.thread_id)
-        for row in rows
-        if row.chat_id is not None and row.thread_id is not None
+    topics = tuple(  # one topic per applicant, but a ticket per request in it
+        dict.fromkeys(
+            (row.chat_id, row.thread_id)
+            for row in rows
+            if row.chat_id is not None and row.thread_id is not None
+        )
     )
     session.exec(delete(Ticket).where(Ticket.user_id == user_id))  # type: ignore[arg-type]
     return DeleteTopics(topics) if topics else None

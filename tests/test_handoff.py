@@ -123,10 +123,9 @@ async def open_ticket(
     mark = len(fake.calls)
     (opened,) = await press(fake, user, YES[lang], user["id"])
     assert opened.method == "editMessageText"  # the consent becomes the confirmation
-    created = fake.calls_to("createForumTopic", since=mark)[0]
-    thread = created.result["message_thread_id"]
-    post = fake.topic_messages(staff["id"], thread)[1]  # after the "topic created" message
-    return thread, post
+    posted = await fake.wait_for("sendMessage", chat_id=staff["id"], since=mark)
+    thread = posted["message_thread_id"]
+    return thread, fake.topic_messages(staff["id"], thread)[-1]
 
 
 # --- the whole way ---------------------------------------------------------------------------
@@ -236,6 +235,43 @@ async def test_replies_find_their_applicant_after_a_restart(
         assert fake.last_bot_message(ada["id"])["text"] == "Answer"
         (relayed,) = await to_chat(fake, fake.message(ada, "Thank you"), staff["id"])
         assert relayed["message_thread_id"] == thread
+
+
+async def test_an_applicant_asking_again_gets_their_topic_back_and_a_new_one_if_it_is_gone(
+    fake: FakeBotApi, bot: Application, staff: JSON
+) -> None:
+    ada = fake.user("Ada")
+    lin = fake.user("Lin", id=STAFF_MEMBER)
+    thread, post = await open_ticket(fake, ada, staff, "en", UNKNOWN["en"])
+    await press(fake, lin, "Answered", ada["id"], message=post)
+    await fake.wait_for("closeForumTopic", message_thread_id=thread)
+
+    again, _ = await open_ticket(fake, ada, staff, "en", "Is plugh xyzzy?")
+    assert again == thread and not fake.topics[staff["id"]][thread]["closed"]
+    assert fake.topics[staff["id"]][thread]["name"] == "Ada · English · #2"
+    assert len(fake.calls_to("createForumTopic")) == 1
+    second_post = [
+        m for m in fake.topic_messages(staff["id"], thread) if "#2" in m.get("text", "")
+    ]
+    assert second_post and "Is plugh xyzzy?" in second_post[0]["text"]
+    await to_chat(
+        fake, fake.message(lin, "Second answer", chat=staff, thread_id=thread), ada["id"]
+    )
+    mark = len(fake.calls)
+    await press(fake, lin, "Answered", ada["id"], message=second_post[0])
+    await fake.wait_for("closeForumTopic", message_thread_id=thread, since=mark)
+
+    del fake.topics[staff["id"]][thread]  # the staff deleted it
+    third, _ = await open_ticket(fake, ada, staff, "en", UNKNOWN["en"])
+    assert third != thread and len(fake.calls_to("createForumTopic")) == 2
+
+    await to_chat(fake, fake.command(ada, "forget"), ada["id"])  # each of her topics, once
+    await press(fake, ada, "🗑 Yes", ada["id"])
+    await fake.wait_for_calls("deleteForumTopic", count=2)
+    await fake.wait_until(lambda: False, timeout=0.3)
+    deleted = fake.calls_to("deleteForumTopic")
+    assert sorted(c["message_thread_id"] for c in deleted) == sorted([thread, third])
+    assert third not in fake.topics[staff["id"]]
 
 
 # --- privacy ---------------------------------------------------------------------------------

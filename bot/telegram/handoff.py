@@ -13,6 +13,7 @@ any process serves any topic. `close_stale` is the 7-day expiry, run by `python 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable
 from contextlib import suppress
 from dataclasses import replace
 from datetime import datetime
@@ -110,8 +111,11 @@ async def carry_out(update: Update, context: Context, handled: Handled) -> list[
     first_name = update.effective_user.first_name if update.effective_user else ""
     for work in handled.desk:
         match work:
-            case tickets.OpenTopic(ticket):
-                if await open_topic(bot, here, ticket, first_name=first_name) is None:
+            case tickets.OpenTopic(ticket, previous):
+                opened = await open_topic(
+                    bot, here, ticket, first_name=first_name, previous=previous
+                )
+                if opened is None:
                     replies = [await _unreachable(here, ticket)]
             case tickets.PostToTopic(ticket, text):
                 if not await post_to_topic(bot, here, ticket, text, update, first_name):
@@ -128,19 +132,28 @@ async def carry_out(update: Update, context: Context, handled: Handled) -> list[
 
 
 async def open_topic(
-    bot: Bot, here: Desk, ticket: tickets.TicketView, *, first_name: str
+    bot: Bot,
+    here: Desk,
+    ticket: tickets.TicketView,
+    *,
+    first_name: str,
+    previous: tuple[int, int] | None = None,
 ) -> tickets.TicketView | None:
-    """Open the ticket's topic in the staff group and post its question there; None when the
-    staff group cannot be reached (unset, not a forum, the bot not an admin)."""
+    """Open the ticket's topic in the staff group (the applicant's `previous` one reopened and
+    renamed, so their requests stay in one place; else a new one) and post its question there;
+    None when the staff group cannot be reached (unset, not a forum, the bot not an admin)."""
     if here.staff_chat_id is None:
         return None
-    chat_id = here.staff_chat_id
-    try:
-        topic = await bot.create_forum_topic(chat_id, topic_name(first_name, ticket))
-    except TelegramError as exc:
-        log.error("could not open a topic in the staff group %s: %s", chat_id, exc)
-        return None
-    thread_id = topic.message_thread_id
+    chat_id, name = here.staff_chat_id, topic_name(first_name, ticket)
+    thread_id = None
+    if previous is not None and previous[0] == chat_id:
+        thread_id = await _reopened(bot, chat_id, previous[1], name)
+    if thread_id is None:
+        try:
+            thread_id = (await bot.create_forum_topic(chat_id, name)).message_thread_id
+        except TelegramError as exc:
+            log.error("could not open a topic in the staff group %s: %s", chat_id, exc)
+            return None
     await here.run(tickets.set_topic, ticket_id=ticket.id, chat_id=chat_id, thread_id=thread_id)
     placed = replace(ticket, chat_id=chat_id, thread_id=thread_id)
     post = ticket_post(here.engine, ticket, bot_username=bot.username)
@@ -150,6 +163,27 @@ async def open_topic(
         log.error("could not post a request in the staff group: %s", exc)
         return None
     return placed
+
+
+async def _reopened(bot: Bot, chat_id: int, thread_id: int, name: str) -> int | None:
+    """The applicant's earlier topic, reopened and named for the new ticket; None when that
+    fails (the staff deleted it): a new topic then."""
+    try:
+        await _unless_unchanged(bot.reopen_forum_topic(chat_id, thread_id))
+        await _unless_unchanged(bot.edit_forum_topic(chat_id, thread_id, name=name))
+    except TelegramError as exc:
+        log.info("the applicant's earlier topic %s cannot be reopened: %s", thread_id, exc)
+        return None
+    return thread_id
+
+
+async def _unless_unchanged(change: Awaitable[object]) -> None:
+    """Await a topic change; Telegram's "not modified" (open already, the same name) is fine."""
+    try:
+        await change
+    except BadRequest as exc:
+        if "not_modified" not in exc.message.lower().replace(" ", "_"):
+            raise
 
 
 async def post_to_topic(
