@@ -16,6 +16,8 @@ the one `Dispatcher` in its `register(dispatcher)`:
 - `faq`: answers, "did you mean", 👍/👎 feedback, the help desk's contacts;
 - `guide_flow`: step-by-step guides;
 - `calculators`: deadline calculators and saved dates;
+- `datepicker`: the month calendar under every date prompt (drawn only: `calculators` and
+  `router` answer its buttons);
 - `reminders`: reminders of saved dates and the message a reminder sends;
 - `privacy`: /mydata and /forget;
 - `handoff`: "Ask a person": consent, the open request, closing it, "was this helpful?";
