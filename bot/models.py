@@ -11,7 +11,17 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, ForeignKey, Index, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    PrimaryKeyConstraint,
+    SmallInteger,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 # Named constraints, so later migrations can alter them by name on every database.
@@ -191,3 +201,23 @@ class UnansweredQuestion(SQLModel, table=True):
     lang: str = Field(max_length=8)
     reason: str = Field(max_length=20)  # "no-match" | "none-of-these" | "out-of-scope"
     created_at: datetime = _when(index=True)
+
+
+class StatCounter(SQLModel, table=True):
+    """An anonymous counter of the help desk's figures (`bot.stats`): how often `event` happened
+    on `day` (Asia/Taipei) in `lang`, per `key` (a topic, guide, calculator kind or reason; ""
+    when none). No user id, no question text: /forget has nothing to delete here.
+
+    A day's count is spread over a few `shard` rows, so concurrent updates on PostgreSQL rarely
+    wait for each other's row lock; the figures add the shards up.
+    """
+
+    __tablename__ = "stat_counters"
+    __table_args__ = (PrimaryKeyConstraint("day", "event", "lang", "key", "shard"),)
+
+    day: date
+    event: str = Field(max_length=24)
+    lang: str = Field(max_length=8)
+    key: str = Field(default="", max_length=40)
+    shard: int = Field(default=0, sa_type=SmallInteger)
+    n: int = 0

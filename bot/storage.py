@@ -37,12 +37,13 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, delete, select
 
-from bot import dialogue, guides, tickets
+from bot import dialogue, guides, stats, tickets
 from bot.dates import MAX_YEAR, MIN_YEAR, TAIPEI, taipei_today
 from bot.deadlines import KINDS
 from bot.dialogue import (
     MAX_SENT_ANSWERS,
     CloseTicket,
+    Count,
     Effect,
     Event,
     ForgetUser,
@@ -55,6 +56,7 @@ from bot.dialogue import (
     SentAnswer,
     State,
 )
+from bot.i18n import lang_of
 from bot.models import (
     ConversationState,
     Feedback,
@@ -380,9 +382,12 @@ def _handle_once(
             log.info("update %s was handled already; ignored", update_id)
             return Handled([], [])
         replies, new_state, effects = engine.handle(event, state, today=today, now=now)
+        # The row load_state read (no query); a new user has none.
+        user = session.get(User, user_id) if version is not None else None
+        last_seen = _aware(user.last_seen) if user is not None else None
         try:
             stored = store_state(
-                session, user_id=user_id, state=new_state, version=version, old=state
+                session, user_id=user_id, state=new_state, version=version, old=state, seen=now
             )
         except IntegrityError:  # another worker created this new user first
             stored = False
@@ -390,6 +395,16 @@ def _handle_once(
             session.rollback()
             return None
         desk = apply_effects(session, user_id=user_id, effects=effects)
+        # Last, in one go: the counters' rows stay locked until the commit (`stats.count_all`).
+        lang = new_state.lang or lang_of(event.language)
+        tallies = [stats.Tally(e.event, e.lang, e.key) for e in effects if isinstance(e, Count)]
+        tallies += _tallies(state, new_state, lang, last_seen, today)
+        tallies += [
+            stats.Tally(stats.HANDED_OFF, work.ticket.lang)
+            for work in desk
+            if isinstance(work, tickets.OpenTopic)
+        ]
+        stats.count_all(session, tallies, day=today)
         session.commit()
         return Handled(replies, desk)
 
@@ -538,20 +553,30 @@ def _repaired(session: Session, rows: Sequence[Any]) -> list[Any]:
 
 
 def store_state(
-    session: Session, *, user_id: int, state: State, version: int | None, old: State
+    session: Session,
+    *,
+    user_id: int,
+    state: State,
+    version: int | None,
+    old: State,
+    seen: datetime | None = None,
 ) -> bool:
-    """Write `state` if the user is still at `version` (None: not yet stored); False if not."""
+    """Write `state` if the user is still at `version` (None: not yet stored); False if not.
+
+    `seen` is the moment of the event (the user's `last_seen`, which counts active users per
+    week); default: now."""
     now = utcnow()
+    seen = seen or now
     if version is None:
         session.add(
-            User(id=user_id, language=state.lang, created_at=now, last_seen=now, version=1)
+            User(id=user_id, language=state.lang, created_at=now, last_seen=seen, version=1)
         )
         session.flush()  # IntegrityError here if another worker created the user meanwhile
     else:
         result = session.exec(
             update(User)
             .where(User.id == user_id, User.version == version)  # type: ignore[arg-type]
-            .values(version=version + 1, language=state.lang, last_seen=now, active=True)
+            .values(version=version + 1, language=state.lang, last_seen=seen, active=True)
         )
         if result.rowcount != 1:
             return False
@@ -631,6 +656,29 @@ def _sync_reminders(
             )
 
 
+def _tallies(
+    old: State, new: State, lang: str, last_seen: datetime | None, today: date
+) -> list[stats.Tally]:
+    """What an event counts besides the engine's `Count` effects: the user's first event of the
+    week (from `users.last_seen`, before this event), and the reminders it cancelled (gone from
+    the state with no reminder in their place; a date saved again moves them instead)."""
+    tallies = []
+    if last_seen is None or _week(last_seen.astimezone(TAIPEI).date()) < _week(today):
+        tallies.append(stats.Tally(stats.ACTIVE_USER, lang))
+    kept = {r.slot for r in new.reminders}
+    tallies += [
+        stats.Tally(stats.REMINDER_CANCELLED, r.lang, r.kind)
+        for r in old.reminders
+        if r.slot not in kept
+    ]
+    return tallies
+
+
+def _week(day: date) -> date:
+    """The Monday of `day`'s week."""
+    return day - timedelta(days=day.weekday())
+
+
 def apply_effects(
     session: Session, *, user_id: int, effects: Iterable[Effect]
 ) -> list[tickets.DeskWork]:
@@ -655,6 +703,8 @@ def apply_effects(
                 desk.append(tickets.relay(session, user_id=user_id, text=text))
             case CloseTicket():
                 desk.append(tickets.close_by_user(session, user_id=user_id))
+            case Count():
+                pass
     return [work for work in desk if work is not None]
 
 
@@ -836,6 +886,7 @@ def start_sending(
         if not active:
             row.status, row.lease_until = SKIPPED, None
             row.last_error = "user inactive (blocked the bot)"
+            stats.count(session, event=stats.REMINDER_SKIPPED, lang=row.lang, key=row.kind)
             outcome = INACTIVE
         else:
             row.status, row.lease_until = SENDING, (now + lease).astimezone(UTC)
@@ -871,11 +922,13 @@ def finish_reminder(
     reason: str | None = None,
     at: datetime | None = None,
 ) -> bool:
-    """Record how a claimed reminder ended (sent, skipped, failed); False if `claimant` no
-    longer held it (the user cancelled it meanwhile, or another sender took it over)."""
+    """Record how a claimed reminder ended (sent, skipped, failed), and count it in the same
+    transaction; False if `claimant` no longer held it (the user cancelled it meanwhile, or
+    another sender took it over)."""
+    moment = at or utcnow()
     values: dict[str, Any] = {"status": status, "lease_until": None, "last_error": _reason(reason)}
     if status == SENT:
-        values["sent_at"] = (at or utcnow()).astimezone(UTC)
+        values["sent_at"] = moment.astimezone(UTC)
     statement = (
         update(ReminderRow)
         .where(
@@ -883,11 +936,23 @@ def finish_reminder(
             ReminderRow.claimed_by == claimant,  # type: ignore[arg-type]
         )
         .values(**values)
+        .returning(ReminderRow.kind, ReminderRow.lang)  # type: ignore[arg-type]
     )
     with Session(db) as session:
-        changed = session.exec(statement).rowcount  # type: ignore[call-overload]
+        changed = session.exec(statement).all()  # type: ignore[call-overload]
+        event = _REMINDER_EVENTS.get(status)
+        if event is not None:
+            tallies = [stats.Tally(event, lang, kind) for kind, lang in changed]
+            stats.count_all(session, tallies, day=taipei_today(moment))
         session.commit()
-    return changed == 1
+    return len(changed) == 1
+
+
+_REMINDER_EVENTS = {
+    SENT: stats.REMINDER_SENT,
+    FAILED: stats.REMINDER_FAILED,
+    SKIPPED: stats.REMINDER_SKIPPED,
+}
 
 
 def postpone_reminder(
@@ -921,9 +986,12 @@ def block_user(db: Engine, *, user_id: int, reason: str) -> int:
                 ReminderRow.status.in_((SCHEDULED, SENDING)),  # type: ignore[attr-defined]
             )
             .values(status=CANCELLED, lease_until=None, last_error=_reason(reason))
-        ).rowcount  # type: ignore[call-overload]
+            .returning(ReminderRow.kind, ReminderRow.lang)  # type: ignore[arg-type]
+        ).all()  # type: ignore[call-overload]
+        tallies = [stats.Tally(stats.REMINDER_CANCELLED, lang, kind) for kind, lang in cancelled]
+        stats.count_all(session, tallies)
         session.commit()
-    return cancelled
+    return len(cancelled)
 
 
 def _reminder(row: ReminderRow, *, chosen: str | None = None) -> Reminder:

@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import date, datetime, time
 
 from bot import callbacks as cb
-from bot import deadlines, links, schedule
+from bot import deadlines, links, schedule, stats
 from bot.dates import (
     EXAMPLE_EN,
     EXAMPLE_ZH,
@@ -206,6 +206,7 @@ def deadline_result(
     """The deadlines of `kind` counted from `given`, with Save, Calendar file, Another date; a
     renewal too late to submit also opens the apply guide (an expired card applies again)."""
     result = compute(SavedDate(kind, given, profile), turn.today)
+    turn.count(stats.CALCULATOR, kind)
     summary = summary_text(result, turn.lang, today=turn.today, roc_year=roc_year)
     title, _, body = summary.partition("\n")
     text_html = turn.render("deadline_result.html", title=title, body=body)

@@ -229,7 +229,25 @@ class CloseTicket:
     """The user closed their open request."""
 
 
-Effect = RecordUnanswered | RecordFeedback | ForgetUser | OpenTicket | RelayToStaff | CloseTicket
+@dataclass(frozen=True)
+class Count:
+    """Count one `event` (a `bot.stats` event name) in `lang`, per `key` (a topic, guide or
+    calculator kind; "" for none): anonymous figures for the help desk, no user id."""
+
+    event: str
+    lang: Lang
+    key: str = ""
+
+
+Effect = (
+    RecordUnanswered
+    | RecordFeedback
+    | ForgetUser
+    | OpenTicket
+    | RelayToStaff
+    | CloseTicket
+    | Count
+)
 Outcome = tuple[list[Reply], State]
 
 
@@ -267,6 +285,10 @@ class Turn:
     def render(self, template: str, **context: object) -> str:
         """A message template of `bot/templates/` rendered in the turn's language."""
         return render(template, self.lang, **context)
+
+    def count(self, event: str, key: str = "") -> None:
+        """Count `event` (a `bot.stats` event name) in the turn's language, per `key`."""
+        self.effects.append(Count(event, self.lang, key))
 
     def in_lang(self, lang: Lang) -> Turn:
         """The same turn answered in another language (a question written in it)."""

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from bot import callbacks as cb
-from bot import links
+from bot import links, stats
 from bot.dialogue.core import (
     Button,
     Dispatcher,
@@ -124,13 +124,18 @@ def on_topic(turn: Turn, state: State, action: cb.Topic) -> Outcome:
     if action.topic not in turn.knowledge.faq:
         return [expired(turn, state)], state
     # A "did you mean" choice answers the question that was asked.
-    new_state = replace(state, topic=action.topic) if state.topic is None else state
+    if state.topic is not None:
+        return [answer(turn, state, action.topic)], state
+    if state.question is not None:
+        turn.count(stats.CHOSEN, action.topic)
+    new_state = replace(state, topic=action.topic)
     return [answer(turn, new_state, action.topic)], new_state
 
 
 def none_of_these(turn: Turn, state: State, action: cb.NoneOfThese) -> Outcome:
     if state.question is not None and state.topic is None:
         turn.effects.append(RecordUnanswered(state.question, turn.lang, "none-of-these"))
+        turn.count(stats.NONE_OF_THESE)
     new_state = replace(state, question=None)
     return [help_desk(turn, new_state, "dont_know.html", edit=True)], new_state
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bot import callbacks as cb
-from bot import guides, links
+from bot import guides, links, stats
 from bot.dialogue.core import N_, Button, Dispatcher, Outcome, Reply, State, Turn, as_new
 from bot.dialogue.faq import LONG_ANSWER, MAX_RELATED, columns, topic_rows
 from bot.dialogue.menus import continue_rows, expired, menu, menu_row, place
@@ -64,6 +64,7 @@ def on_guide_open(turn: Turn, state: State, action: cb.GuideOpen) -> Outcome:
 
 def open_overview(turn: Turn, state: State, guide_id: str, *, edit: bool = False) -> Outcome:
     guide = turn.knowledge.guides[guide_id]
+    _count_start(turn, state, guide.id)
     first = guides.start(guide, profile=state.profile).n
     text = turn.render(
         "guide_overview.html",
@@ -85,9 +86,16 @@ def open_overview(turn: Turn, state: State, guide_id: str, *, edit: bool = False
 
 def open_step(turn: Turn, state: State, guide_id: str, n: int, *, edit: bool = False) -> Outcome:
     guide = turn.knowledge.guides[guide_id]
+    _count_start(turn, state, guide.id)
     position = guides.Position(guide.id, n, state.profile)
     new_state = replace(state, guide=guide.id, step=n)
     return [step_reply(turn, guide, position, edit=edit)], new_state
+
+
+def _count_start(turn: Turn, state: State, guide_id: str) -> None:
+    """A guide entered from outside it (moving within the open guide is not a start)."""
+    if state.guide != guide_id:
+        turn.count(stats.GUIDE_STARTED, guide_id)
 
 
 def step_reply(turn: Turn, guide: guides.Guide, position: guides.Position, *, edit: bool) -> Reply:
@@ -209,6 +217,8 @@ def guide_done(turn: Turn, state: State, action: cb.GuideDone) -> Outcome:
     guide = turn.knowledge.guides.get(action.guide)
     if guide is None:
         return [expired(turn, state)], state
+    if state.guide == guide.id:  # "Done" pressed again on an old message counts once
+        turn.count(stats.GUIDE_FINISHED, guide.id)
     new_state = replace(state, guide=None, step=None)
     text = turn.render("guide_done.html", title=guide.title[turn.lang])
     rows = (

@@ -10,6 +10,7 @@ import re
 from dataclasses import replace
 
 from bot import callbacks as cb
+from bot import stats
 from bot.dialogue.calculators import after_result, awaiting_date, computable, deadline_result
 from bot.dialogue.core import (
     Button,
@@ -54,17 +55,24 @@ def message(turn: Turn, state: State, text: str, *, to_person: bool = True) -> O
     a request to a person is open the help desk's (a photo or file without a caption too),
     a step of the open guide, small talk, else a question for the router."""
     question = text.strip()
+    # A message to the bot is counted; a day picked in the date picker is not typed, and what
+    # goes to a person is not the bot's.
+    counted = turn.in_lang(question_lang(question, turn.lang)) if to_person else None
     awaited = turn.dispatcher.awaited_handler(turn.state.pending) if question else None
     if awaited is not None:
         handler, detail = awaited
         outcome = handler(turn, state, question, detail)
         if outcome is not None:
+            if counted is not None:
+                counted.count(stats.MESSAGE)
             return outcome
     state = replace(state, pending=None)
     if to_person and state.ticket == "open":
         return relay(turn, state, question)
     if not question:
         return [ask_prompt(turn)], state
+    if counted is not None:
+        counted.count(stats.MESSAGE)
     moved = typed_navigation(turn, state, question)
     if moved is not None:
         return moved
@@ -86,20 +94,24 @@ def answer_question(turn: Turn, state: State, question: str) -> Outcome:
         return _answered(turn, replace(state, question=stored, topic=route.topic), route)
     new_state = replace(state, question=stored, topic=None)
     if route.kind == "candidates":
+        turn.count(stats.DID_YOU_MEAN)
         return [did_you_mean(turn, new_state, [c.id for c in route.result.candidates])], new_state
     about = turn.knowledge.not_covered(route.declined_as, turn.lang)
     if about is not None:
         turn.effects.append(RecordUnanswered(stored, turn.lang, "out-of-scope"))
+        turn.count(stats.DECLINED, "out-of-scope")
         reply = help_desk(turn, new_state, "out_of_scope.html", about=about)
         near = topic_rows(turn, [c.id for c in route.result.candidates])  # if it was the card
         return [replace(reply, buttons=(*near, *reply.buttons))], new_state
     turn.effects.append(RecordUnanswered(stored, turn.lang, "no-match"))
+    turn.count(stats.DECLINED, "no-match")
     return [help_desk(turn, new_state, "dont_know.html")], new_state
 
 
 def _answered(turn: Turn, state: State, route: Route) -> Outcome:
     """The FAQ answer, its offers as the first buttons, and the deadlines when a date was read."""
     assert route.topic is not None
+    turn.count(stats.ANSWERED, route.topic)
     reply = answer(turn, state, route.topic)
     rows = [row for offer in route.offers if (row := _offer_row(turn, offer))]
     if route.also is not None:
