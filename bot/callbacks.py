@@ -308,11 +308,19 @@ class TicketSend(Action):
 
 @dataclass(frozen=True)
 class TicketBlock(Action):
+    """Asks the staff to confirm (`TicketBlockConfirmed`): a block is not undone by a button."""
+
     tag = "tb"
     ticket: RowId
 
 
-STAFF_ACTIONS = (TicketAnswered, TicketSend, TicketBlock)
+@dataclass(frozen=True)
+class TicketBlockConfirmed(Action):
+    tag = "tbc"
+    ticket: RowId
+
+
+STAFF_ACTIONS = (TicketAnswered, TicketSend, TicketBlock, TicketBlockConfirmed)
 
 
 # --- encoding ------------------------------------------------------------------------------

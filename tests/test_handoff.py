@@ -361,7 +361,8 @@ async def test_while_a_ticket_is_open_commands_and_ask_reach_the_bot_and_close_e
     mark = len(fake.calls)
     (answer,) = await to_chat(fake, fake.command(mei, "ask", "金卡怎麼延期"), mei["id"])
     assert "延期" in text_of(answer) and not staff_calls(fake, staff, mark)
-    await to_chat(fake, fake.command(mei, "help"), mei["id"])
+    (help_text,) = await to_chat(fake, fake.command(mei, "help"), mei["id"])
+    assert "把您的問題轉給客服真人" in text_of(help_text) and "您的請求" in text_of(help_text)
     assert "🙋 請真人協助" not in labels(fake.last_bot_message(mei["id"]))  # one at a time
     opened = [m for m in fake.bot_messages(mei["id"]) if "✖️ 關閉我的請求" in labels(m)][-1]
     (closed,) = await press(fake, mei, "✖️", mei["id"], message=opened)
@@ -399,7 +400,12 @@ async def test_a_blocked_applicant_cannot_ask_a_person_again(
     ada = fake.user("Ada")
     lin = fake.user("Lin", id=STAFF_MEMBER)
     thread, post = await open_ticket(fake, ada, staff, "en", UNKNOWN["en"])
-    (told,) = await press(fake, lin, "⛔", ada["id"], message=post)
+    (confirm,) = await press(fake, lin, "⛔", staff["id"], message=post)  # not at once
+    assert "Block this applicant?" in text_of(confirm) and confirm["message_thread_id"] == thread
+    assert not fake.calls_to("closeForumTopic")
+    (told,) = await press(
+        fake, lin, "⛔ Yes", ada["id"], message=fake.last_bot_message(staff["id"])
+    )
     assert "closed your request" in text_of(told) and "🙋 Ask a person" not in labels(
         fake.last_bot_message(ada["id"])
     )
@@ -462,12 +468,15 @@ async def test_a_reply_to_an_applicant_who_blocked_the_bot_closes_the_ticket(
 
 
 def test_without_a_staff_group_no_one_is_offered_a_person(engine: Engine, db: Database) -> None:
+    today = utcnow().date()
     replies = converse(db, engine, user_id=1, event=Event.message(UNKNOWN["en"]),
                        today=utcnow().date())  # fmt: skip
     assert not any(b.data == "1:h" for r in replies for row in r.buttons for b in row)
     (expired,) = converse(db, engine, user_id=1, event=Event.button("1:hc:1"),
                           today=utcnow().date())  # fmt: skip
     assert "expired" in expired.text
+    (help_text,) = converse(db, engine, user_id=1, event=Event.command("help"), today=today)
+    assert "person" not in help_text.text
     with Session(db) as session:
         assert not session.exec(select(Ticket)).all()
 

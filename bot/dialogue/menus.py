@@ -130,7 +130,7 @@ def ask_prompt(turn: Turn, *, edit: bool = False) -> Reply:
 
 
 def help_reply(turn: Turn, state: State) -> Reply:
-    text = turn.render("help.html", commands=command_menu(turn.lang))
+    text = turn.render("help.html", commands=command_menu(turn.lang), handoff=turn.handoff)
     return Reply(text, menu_keyboard(turn, state))
 
 

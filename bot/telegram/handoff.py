@@ -55,6 +55,11 @@ NOTE_EXPIRED = N_("⏱ Closed after 7 days without a message.")
 NOTE_CLOSED = N_("This request is closed: the applicant does not see messages here.")
 NOTE_UNDELIVERED = N_("⚠️ Not delivered: the applicant has blocked the bot. The request is closed.")
 NOTE_REFUSED = N_("⚠️ Not delivered: Telegram refused it (%(reason)s).")
+CONFIRM_BLOCK = N_(
+    "Block this applicant? The request closes and they cannot ask a person again "
+    "(unless they delete their data with /forget)."
+)
+CONFIRM_BLOCK_BUTTON = N_("⛔ Yes, block")
 ALREADY_CLOSED = N_("This request is closed already.")
 EXPIRED_BUTTON = N_("This button has expired.")
 
@@ -318,7 +323,21 @@ async def staff_button(update: Update, context: Context) -> None:
         case cb.TicketAnswered():
             await _close(context.bot, here, ticket, "answered", NOTE_ANSWERED, query.message)
         case cb.TicketBlock():
+            await _confirm_block(context.bot, ticket)
+        case cb.TicketBlockConfirmed():
             await _close(context.bot, here, ticket, "closed", NOTE_BLOCKED, query.message)
+
+
+async def _confirm_block(bot: Bot, ticket: tickets.TicketView) -> None:
+    assert ticket.chat_id is not None and ticket.thread_id is not None
+    tr = translations(ticket.lang)
+    button = Button(
+        tr.gettext(CONFIRM_BLOCK_BUTTON),
+        data=cb.encode(cb.TicketBlockConfirmed(cb.RowId(ticket.id))),
+    )
+    question = Reply(escape(tr.gettext(CONFIRM_BLOCK)), ((button,),))
+    with suppress(TelegramError):
+        await send_reply(bot, ticket.chat_id, question, thread_id=ticket.thread_id)
 
 
 async def _send_answer(bot: Bot, here: Desk, ticket: tickets.TicketView, topic: str) -> None:
