@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
-LOCALES := en zh_Hant_TW
+# zh_Hans_CN (简体中文) is derived from zh_Hant_TW by `make i18n`, never edited by hand.
+LOCALES := en zh_Hant_TW zh_Hans_CN
 # Compiled catalogues are build output (ignored by git), made from the .po files when needed.
 MO := $(LOCALES:%=locales/%/LC_MESSAGES/messages.mo)
 # `button` is the engine's translated-button helper; tests/test_i18n.py extracts the same way.
@@ -55,12 +56,16 @@ bench: $(TEST_STAMP)
 locales/%/LC_MESSAGES/messages.mo: locales/%/LC_MESSAGES/messages.po | $(STAMP)
 	$(BIN)/pybabel -q compile -d locales -l $*
 
-# After changing UI strings: extract them, merge into both catalogues (translate what is new,
-# `make test` lists it), compile.
+# After changing UI strings: extract them, merge into the English and Traditional catalogues
+# (translate what is new, `make test` lists it), derive 简体中文 from the Traditional one
+# (bot/simplified.py and its OVERRIDES), compile.
 i18n: $(STAMP)
 	$(BIN)/pybabel -q extract $(EXTRACT) -o locales/messages.pot .
-	$(BIN)/pybabel -q update -i locales/messages.pot -d locales --no-fuzzy-matching \
+	$(BIN)/pybabel -q update -i locales/messages.pot -d locales -l en --no-fuzzy-matching \
 		--ignore-obsolete
+	$(BIN)/pybabel -q update -i locales/messages.pot -d locales -l zh_Hant_TW \
+		--no-fuzzy-matching --ignore-obsolete
+	$(BIN)/python -c 'from bot.i18n import write_simplified_catalogue as w; w()'
 	$(BIN)/pybabel compile -d locales --statistics
 
 clean:

@@ -8,9 +8,13 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.i18n import LANGUAGES, lang_of
 from bot.knowledge import KnowledgeError, check_knowledge, load_knowledge
+from bot.textnorm import Lang
+from bot.yamlsrc import Problem
 
 if TYPE_CHECKING:
     from bot.routing import Router
@@ -20,7 +24,22 @@ EXIT_USAGE = 2
 
 def _cmd_check(args: argparse.Namespace) -> int:
     """Validate all content; print `file:line: message` per problem."""
+    from bot.i18n import HANS_LOCALE, ZH_LOCALE, catalogue_paths, simplified_catalogue
+    from bot.knowledge import KNOWLEDGE_DIR
+    from bot.simplified import label_problems
+
     _, problems = check_knowledge()
+    # 简体 keeps every platform label of the Traditional text as the platform shows it.
+    root = KNOWLEDGE_DIR.parent
+    traditional = [*sorted(KNOWLEDGE_DIR.rglob("*.yaml")), catalogue_paths(ZH_LOCALE)[0]]
+    traditional += sorted((root / "bot").rglob("*.py")) + sorted((root / "bot").rglob("*.html"))
+    problems += label_problems(traditional, root)
+    # The 简体 catalogue is what `make i18n` derives now (not edited, not stale).
+    hans_po = catalogue_paths(HANS_LOCALE)[0]
+    derived = {m.id: m.string for m in simplified_catalogue() if m.id}
+    if not hans_po.exists() or _catalogue_strings(hans_po) != derived:
+        where = hans_po.relative_to(root)
+        problems.append(Problem(str(where), 1, "not derived from zh_Hant_TW: run `make i18n`"))
     for problem in problems:
         print(problem)
     if problems:
@@ -28,6 +47,13 @@ def _cmd_check(args: argparse.Namespace) -> int:
         return 1
     print("knowledge: ok")
     return 0
+
+
+def _catalogue_strings(po: Path) -> dict[object, object]:
+    from babel.messages.pofile import read_po
+
+    with po.open("rb") as fp:
+        return {m.id: m.string for m in read_po(fp) if m.id}
 
 
 def _cmd_ask(args: argparse.Namespace) -> int:
@@ -44,28 +70,32 @@ def _cmd_ask(args: argparse.Namespace) -> int:
                   file=sys.stderr)  # fmt: skip
             return EXIT_USAGE
     elif sys.stdin.isatty():
-        return _ask_loop(router, as_json=args.json)
+        return _ask_loop(router, as_json=args.json, reader=args.lang)
     else:
         questions = (line.rstrip("\n") for line in sys.stdin)
     for question in questions:
-        print(_ask_one(router, question, as_json=args.json), flush=True)
+        print(_ask_one(router, question, as_json=args.json, reader=args.lang), flush=True)
     return 0
 
 
-def _ask_one(router: Router, question: str, *, as_json: bool) -> str:
-    """One question routed as the chat would, as a JSON line or the plain-text reply."""
-    from bot.ask_output import route_json, route_text
+def _ask_one(router: Router, question: str, *, as_json: bool, reader: str | None = None) -> str:
+    """One question routed as the chat would, as a JSON line or the plain-text reply; a Chinese
+    reply in 简体 for a `reader` of zh-hans or, without one, a question in Simplified."""
+    from bot.ask_output import route_json, route_text, shown_language
     from bot.dates import taipei_today
+    from bot.i18n import showing
     from bot.textnorm import strip_controls
 
     today = taipei_today()
     route = router.route(strip_controls(question), today=today)  # as at every other edge
+    shown = shown_language(route, reader)
     if as_json:
-        return json.dumps(route_json(route, router.knowledge), ensure_ascii=False)
-    return route_text(route, router.knowledge, today=today)
+        return json.dumps(route_json(route, router.knowledge, shown=shown), ensure_ascii=False)
+    with showing(shown):
+        return route_text(route, router.knowledge, today=today, shown=shown)
 
 
-def _ask_loop(router: Router, *, as_json: bool) -> int:
+def _ask_loop(router: Router, *, as_json: bool, reader: str | None) -> int:
     """An interactive question prompt (Ctrl-D or 'quit' to leave)."""
     print("Gold Card help desk — ask a question in English or 中文 (Ctrl-D to quit).")
     while True:
@@ -78,7 +108,8 @@ def _ask_loop(router: Router, *, as_json: bool) -> int:
             return 0
         if not question.strip():
             continue
-        print(_ask_one(router, question, as_json=as_json), end="\n" if as_json else "\n\n")
+        reply = _ask_one(router, question, as_json=as_json, reader=reader)
+        print(reply, end="\n" if as_json else "\n\n")
 
 
 def _cmd_guide(args: argparse.Namespace) -> int:
@@ -94,11 +125,33 @@ def _cmd_guide(args: argparse.Namespace) -> int:
     if args.step is not None and (step is None or not guide.has_step(step)):
         print(f"guide {guide.id!r} has steps 1–{guide.total}, not {args.step}", file=sys.stderr)
         return EXIT_USAGE
+    lang, shown = _content_and_script(args.lang)
     if args.json:
-        print(json.dumps(guide_as_json(guide, args.lang, step), ensure_ascii=False))
+        print(json.dumps(_shown_json(guide_as_json(guide, lang, step), shown), ensure_ascii=False))
     else:
-        print(guide_as_text(guide, args.lang, step))
+        print(shown(guide_as_text(guide, lang, step)))
     return 0
+
+
+def _content_and_script(language: str) -> tuple[Lang, Callable[[str], str]]:
+    """For a `--lang` of the command line: the content language ("zh" for 简体 too) and what
+    shows a Chinese text of it (`bot.simplified.to_simplified` for zh-hans)."""
+    from bot.i18n import HANS, lang_of
+    from bot.simplified import to_simplified
+
+    return lang_of(language), to_simplified if language == HANS else str
+
+
+def _shown_json(value: object, shown: Callable[[str], str]) -> object:
+    """`value` (JSON-like) with every string shown through `shown` (ids and URLs are ASCII and
+    stay as they are)."""
+    if isinstance(value, str):
+        return shown(value)
+    if isinstance(value, list):
+        return [_shown_json(item, shown) for item in value]
+    if isinstance(value, dict):
+        return {key: _shown_json(item, shown) for key, item in value.items()}
+    return value
 
 
 # Each kind reads one of these (KINDS[kind].given); argparse stores them with underscores.
@@ -108,13 +161,21 @@ _DEADLINE_DATES += ("paid",)  # processing counts from payment; it also takes --
 
 def _cmd_deadlines(args: argparse.Namespace) -> int:
     """Compute personal deadlines from one date: a summary, JSON (--json) or a calendar (--ics)."""
+    from bot.i18n import HANS, showing
+
+    with showing(args.lang):  # dates in zh_Hans_CN for zh-hans
+        return _deadlines(args, lang=_content_and_script(args.lang)[0], hans=args.lang == HANS)
+
+
+def _deadlines(args: argparse.Namespace, *, lang: Lang, hans: bool) -> int:
     from datetime import UTC, datetime
-    from pathlib import Path
 
     from bot.dates import DateInputError, parse_date, read_date, taipei_today
     from bot.deadline_output import deadlines_ics, summary_text
     from bot.deadlines import KINDS, Profile, compute
+    from bot.simplified import to_simplified
 
+    shown = to_simplified if hans else str
     dates = {o: getattr(args, o.replace("-", "_")) for o in _DEADLINE_DATES}
     given = {option: text for option, text in dates.items() if text is not None}
     problem = _deadlines_usage_problem(args.kind, list(given), args.profile)
@@ -128,12 +189,12 @@ def _cmd_deadlines(args: argparse.Namespace) -> int:
         ((option, text),) = given.items()
         reading = read_date(text, today=today)
     except DateInputError as exc:
-        print(f"--{option}: {exc.message(args.lang)}", file=sys.stderr)
+        print(f"--{option}: {shown(exc.message(lang))}", file=sys.stderr)
         return EXIT_USAGE
     profile = Profile(args.profile) if args.profile and KINDS[args.kind].profiles else None
     result = compute(args.kind, reading.value, today=today, profile=profile)
     if args.ics:
-        calendar = deadlines_ics([result], args.lang, generated_at=datetime.now(UTC))
+        calendar = deadlines_ics([result], lang, generated_at=datetime.now(UTC), hans=hans)
         try:
             Path(args.ics).write_bytes(calendar)
         except OSError as exc:
@@ -142,8 +203,8 @@ def _cmd_deadlines(args: argparse.Namespace) -> int:
     if args.json:
         out = json.dumps(result.as_json(), ensure_ascii=False)
     else:
-        out = summary_text(
-            result, args.lang, today=today, roc_year=reading.roc_year, given_as=option
+        out = shown(
+            summary_text(result, lang, today=today, roc_year=reading.roc_year, given_as=option)
         )
     try:
         print(out, flush=True)
@@ -287,11 +348,20 @@ def _cmd_links(args: argparse.Namespace) -> int:
     langs = ("en", "zh") if args.lang == "both" else (args.lang,)
     try:
         for target in links.all_targets(knowledge):
-            titles = [links.title(target, knowledge, lang) for lang in langs]
+            titles = [
+                _title(links.title(target, knowledge, lang_of(lang)), lang) for lang in langs
+            ]
             print("\t".join([links.deep_link(username, target), *titles]))
     except BrokenPipeError:  # `… | head`: the reader has what it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
+
+
+def _title(title: str, language: str) -> str:
+    from bot.i18n import HANS
+    from bot.simplified import to_simplified
+
+    return to_simplified(title) if language == HANS else title
 
 
 def _cmd_console(args: argparse.Namespace) -> int:
@@ -378,7 +448,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("main", _cmd_main)
     add("check", _cmd_check)
     console = add("console", _cmd_console)
-    console.add_argument("--lang", help="your language as Telegram would send it (zh-hant, en)")
+    console.add_argument("--lang", help="your language as Telegram would send it (zh-hant, "
+                         "zh-hans, en)")  # fmt: skip
     console.add_argument("--start", default="", metavar="PAYLOAD", help="open a deep link")
     console.add_argument("--user", type=int, help="chat as another user id (default 0)")
     add("migrate", _cmd_migrate)
@@ -395,14 +466,17 @@ def build_parser() -> argparse.ArgumentParser:
     webhook.add_argument("--listen", default="0.0.0.0", help="address to listen on")
     links = add("links", _cmd_links)
     links.add_argument("--bot-username", required=True, metavar="NAME", help="the bot's @name")
-    links.add_argument("--lang", choices=("en", "zh", "both"), default="both",
+    links.add_argument("--lang", choices=("en", "zh", "zh-hans", "both"), default="both",
                        help="title language(s), tab-separated after the link")  # fmt: skip
     ask = add("ask", _cmd_ask)
     ask.add_argument("question", nargs="*", default=None, help="the question (else stdin)")
     ask.add_argument("--json", action="store_true", help="one JSON object per question")
+    ask.add_argument("--lang", choices=LANGUAGES, help="the reader's language: a Chinese "
+                     "reply in 简体 for zh-hans, 繁體 for zh (default: as the question is "
+                     "written)")  # fmt: skip
     guide = add("guide", _cmd_guide)
     guide.add_argument("id", help="apply, progress, supplement, change or renew")
-    guide.add_argument("--lang", choices=("en", "zh"), default="en")
+    guide.add_argument("--lang", choices=LANGUAGES, default="en")
     guide.add_argument("--step", metavar="N", help="print only step N")
     guide.add_argument("--json", action="store_true", help="the guide as one JSON object")
     deadlines = add("deadlines", _cmd_deadlines)
@@ -416,7 +490,7 @@ def build_parser() -> argparse.ArgumentParser:
     deadlines.add_argument("--profile", help="who applies: processing (required): abroad, "
                            "domestic, hk-macau, renewal, renewal-hk-macau; renewal (optional): "
                            "hk-macau")  # fmt: skip
-    deadlines.add_argument("--lang", choices=("en", "zh"), default="en")
+    deadlines.add_argument("--lang", choices=LANGUAGES, default="en")
     deadlines.add_argument("--json", action="store_true", help="the dates as one JSON object")
     deadlines.add_argument("--ics", metavar="FILE", help="also write an iCalendar file")
     return parser

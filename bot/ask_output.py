@@ -10,29 +10,52 @@ from datetime import date
 from bot import links
 from bot.deadline_output import summary_text
 from bot.deadlines import Profile, compute
-from bot.i18n import render
+from bot.i18n import HANS, Language, render
 from bot.knowledge import CONTACT_TOPIC, Knowledge
 from bot.matching import render_answer_text, render_entry_text
 from bot.routing import Offer, Route
-from bot.textnorm import Lang
+from bot.simplified import to_simplified, written_in_simplified
 
 
-def route_json(route: Route, knowledge: Knowledge) -> dict[str, object]:
-    """DESIGN.md's `ask --json` object, each topic and offer with its title (in the question's
-    language) and `link`, the deep-link payload that opens it (`t_renewal-how`, `g_apply_9`)."""
+def shown_language(route: Route, reader: str | None = None) -> Language:
+    """The language the reply is shown in: the question's, and for Chinese the `reader`'s script
+    (zh-hans: 简体, zh: 繁體), else the one the question is written in."""
+    if route.lang == "en":
+        return "en"
+    if reader is not None and reader != "en":
+        return HANS if reader == HANS else "zh"
+    return HANS if written_in_simplified(route.question) else "zh"
+
+
+def route_json(
+    route: Route, knowledge: Knowledge, *, shown: Language | None = None
+) -> dict[str, object]:
+    """DESIGN.md's `ask --json` object, each topic and offer with its title (in the language the
+    reply is shown in, `shown`: the question's by default) and `link`, the deep-link payload
+    that opens it (`t_renewal-how`, `g_apply_9`). `lang` stays what the question is written in,
+    "en" or "zh" (Simplified too); `shown` adds "en", "zh" or "zh-hans"."""
     out = route.as_json()
-    lang = route.lang
+    shown = shown or shown_language(route)
+    out["shown"] = shown
     for scored in [out["answer"], *out["candidates"]]:  # type: ignore[list-item]
         if isinstance(scored, dict):
-            _describe(scored, links.TopicLink(str(scored["id"])), knowledge, lang)
+            _describe(scored, links.TopicLink(str(scored["id"])), knowledge, shown)
     for offer, described in zip(route.offers, out["offers"], strict=True):  # type: ignore[call-overload]
-        _describe(described, _target(offer), knowledge, lang)
+        _describe(described, _target(offer), knowledge, shown)
     return out
 
 
-def route_text(route: Route, knowledge: Knowledge, *, today: date) -> str:
+def route_text(
+    route: Route, knowledge: Knowledge, *, today: date, shown: Language | None = None
+) -> str:
     """The reply as plain text: the answer, the deadlines computed from a date in the question,
-    the guide and calculator offered (with their deep-link payloads), a second question."""
+    the guide and calculator offered (with their deep-link payloads), a second question; in
+    简体 when `shown` is zh-hans (dates too, inside `bot.i18n.showing`)."""
+    text = _route_text(route, knowledge, today=today)
+    return to_simplified(text) if shown == HANS else text
+
+
+def _route_text(route: Route, knowledge: Knowledge, *, today: date) -> str:
     lang = route.lang
     zh = lang == "zh"
     if route.kind == "ack":
@@ -81,7 +104,8 @@ def _target(offer: Offer) -> links.Target:
 
 
 def _describe(
-    item: dict[str, object], target: links.Target, knowledge: Knowledge, lang: Lang
+    item: dict[str, object], target: links.Target, knowledge: Knowledge, shown: Language
 ) -> None:
-    item["title"] = links.title(target, knowledge, lang)
+    title = links.title(target, knowledge, "en" if shown == "en" else "zh")
+    item["title"] = to_simplified(title) if shown == HANS else title
     item["link"] = links.payload(target)

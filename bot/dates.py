@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_timedelta, get_month_names
 
-from bot.i18n import babel_locale
+from bot.i18n import date_locale
 from bot.textnorm import Lang
 
 TAIPEI = ZoneInfo("Asia/Taipei")
@@ -130,7 +130,7 @@ def _en_weekday(text: str, p: dict) -> str:
 def _zh_weekday(text: str, p: dict) -> str:
     day = date.fromisoformat(p["date"])
     return (
-        f"{format_date(day, 'long', locale=babel_locale('zh'))}是{_weekday_name(day, 'zh')}，"
+        f"{format_date(day, 'long', locale=date_locale('zh'))}是{_weekday_name(day, 'zh')}，"
         f"不是{_ZH_WEEKDAY_NAMES[int(p['typed'])]}；請確認日期，或不寫星期：{day}。"
     )
 
@@ -361,10 +361,10 @@ def format_full_date(day: date, lang: str, *, roc_year: bool = False) -> str:
 
     Args:
         day: the date.
-        lang: a language code ('zh', 'en', 'zh-TW'…); see `bot.i18n.babel_locale`.
+        lang: a language code ('zh', 'en', 'zh-hans', 'zh-TW'…); see `bot.i18n.date_locale`.
         roc_year: add the Republic of China year, for users who wrote one (`（民國116年）`).
     """
-    locale = babel_locale(lang)
+    locale = date_locale(lang)
     chinese = locale != "en"
     text = format_date(day, "full" if chinese else _EN_FULL_PATTERN, locale=locale)
     if roc_year:
@@ -375,7 +375,7 @@ def format_full_date(day: date, lang: str, *, roc_year: bool = False) -> str:
 
 def format_relative_day(day: date, lang: str, *, today: date) -> str:
     """How far `day` is from `today`: today, tomorrow, in 12 days, 3 days ago (今天、12 天後…)."""
-    locale = babel_locale(lang)
+    locale = date_locale(lang)
     offset = (day - today).days
     near = _NEAR_DAYS["en" if locale == "en" else "zh"]
     if offset in near:
@@ -394,8 +394,8 @@ def format_date_and_distance(day: date, lang: str, *, today: date, roc_year: boo
     after the date when `roc_year`)."""
     full = format_full_date(day, lang, roc_year=roc_year)
     relative = format_relative_day(day, lang, today=today)
-    return f"{full} ({relative})" if babel_locale(lang) == "en" else f"{full}（{relative}）"
+    return f"{full} ({relative})" if date_locale(lang) == "en" else f"{full}（{relative}）"
 
 
 def _weekday_name(day: date, lang: Lang) -> str:
-    return format_date(day, "EEEE", locale=babel_locale(lang))
+    return format_date(day, "EEEE", locale=date_locale(lang))

@@ -5,7 +5,7 @@ Both are pure: dates and the moment of export come in as arguments.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 
 from icalendar import Alarm, Calendar, Event
@@ -22,12 +22,14 @@ from bot.deadlines import (
     RenewalWindow,
 )
 from bot.knowledge import cite_all
+from bot.simplified import to_simplified
 from bot.textnorm import Lang
 
 PRODID = "-//Taiwan Gold Card help desk bot//Deadlines//EN"
 UID_DOMAIN = "goldcard-helpdesk"
 REMIND_DAYS_BEFORE = 3
 _ICS_LANGUAGE = {"zh": "zh-Hant-TW", "en": "en"}
+_ICS_HANS = "zh-Hans-CN"
 
 
 # --- Text ------------------------------------------------------------------------------------
@@ -182,6 +184,7 @@ def deadlines_ics(
     *,
     generated_at: datetime,
     remind_days_before: int = REMIND_DAYS_BEFORE,
+    hans: bool = False,
 ) -> bytes:
     """An iCalendar file with one all-day event, and a reminder alarm, per computed date.
 
@@ -190,34 +193,42 @@ def deadlines_ics(
         lang: the language of summaries and descriptions ('zh' or 'en').
         generated_at: the export time (DTSTAMP), timezone-aware.
         remind_days_before: when the alarm fires, in days before the event.
+        hans: Chinese texts in 简体, derived from the Traditional (`bot.simplified`).
     """
+    shown = to_simplified if hans and lang == "zh" else str
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
-    cal.add("x-wr-calname", "就業金卡期限" if lang == "zh" else "Gold Card deadlines")
+    cal.add("x-wr-calname", shown("就業金卡期限") if lang == "zh" else "Gold Card deadlines")
     for result in results:
         for key, day in result.dates():
-            cal.add_component(
-                _event(result.kind, key, day, lang, generated_at, remind_days_before)
-            )
+            event = _event(result.kind, key, day, lang, generated_at, remind_days_before, shown)
+            cal.add_component(event)
     return cal.to_ical()
 
 
 def _event(
-    kind_name: str, key: str, day: date, lang: Lang, stamp: datetime, remind_days_before: int
+    kind_name: str,
+    key: str,
+    day: date,
+    lang: Lang,
+    stamp: datetime,
+    remind_days_before: int,
+    shown: Callable[[str], str],
 ) -> Event:
-    kind, language = KINDS[kind_name], {"LANGUAGE": _ICS_LANGUAGE[lang]}
+    code = _ICS_LANGUAGE[lang] if shown is str else _ICS_HANS
+    kind, language = KINDS[kind_name], {"LANGUAGE": code}
     label = kind.output(key)
-    summary = f"{kind.title[lang]}{_colon(lang)}{label.label[lang]}"
-    sources = "\n".join(source.cite(lang) for source in kind.sources)
+    summary = shown(f"{kind.title[lang]}{_colon(lang)}{label.label[lang]}")
+    sources = shown("\n".join(source.cite(lang) for source in kind.sources))
     event = Event()
     event.add("uid", event_uid(kind_name, key, day))
     event.add("dtstamp", stamp)
     event.add("dtstart", day)  # a date, not a datetime: an all-day event
     event.add("dtend", day + timedelta(days=1))
     event.add("summary", summary, parameters=language)
-    event.add("description", f"{label.about[lang]}\n{sources}", parameters=language)
+    event.add("description", f"{shown(label.about[lang])}\n{sources}", parameters=language)
     event.add("transp", "TRANSPARENT")  # a deadline does not make the day busy
     alarm = Alarm()
     alarm.add("action", "DISPLAY")

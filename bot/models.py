@@ -22,6 +22,7 @@ from sqlalchemy import (
     SmallInteger,
     UniqueConstraint,
 )
+from sqlalchemy import false as sa_false
 from sqlmodel import Field, SQLModel
 
 # Named constraints, so later migrations can alter them by name on every database.
@@ -59,10 +60,11 @@ class User(SQLModel, table=True):
 
     # Telegram ids exceed 32 bits; they are given, never generated.
     id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
-    language: str | None = Field(default=None, max_length=8)  # chosen: "zh" / "en"
+    language: str | None = Field(default=None, max_length=8)  # chosen: "en" / "zh" / "zh-hans"
     created_at: datetime = _when()
     last_seen: datetime = _when()
     active: bool = True  # False once Telegram says the user blocked the bot
+    offered_hans: bool = Field(default=False, sa_column_kwargs={"server_default": sa_false()})
     version: int = 0
 
 

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from bot import deadlines
 from bot.dates import TAIPEI
+from bot.i18n import Language
 from bot.knowledge import Text
 from bot.textnorm import Lang
 
@@ -82,7 +83,7 @@ class Reminder:
     days_before: int
     due: date
     send_at: datetime  # timezone-aware
-    lang: Lang = "en"
+    lang: Language = "en"
 
     @property
     def slot(self) -> tuple[str, str, int]:
@@ -117,7 +118,7 @@ def schedule(
     given: date,
     *,
     now: datetime,
-    lang: Lang = "en",
+    lang: Language = "en",
     abroad: bool = False,
     profile: deadlines.Profile | str | None = None,
 ) -> tuple[Reminder, ...]:
@@ -127,7 +128,7 @@ def schedule(
         kind: a key of `deadlines.KINDS`; kinds without rules get none.
         given: the date the user saved (the kind's input date).
         now: the moment of saving (timezone-aware); reminders at or before it are not scheduled.
-        lang: the language to remind in.
+        lang: the language to remind in ("en", "zh" or "zh-hans").
         abroad: supplement: the documents come from abroad, so also remind before `final_due`.
         profile: who it is for (renewal: hk-macau adds reminders early in the window).
     """

@@ -56,7 +56,7 @@ from bot.dialogue import (
     SentAnswer,
     State,
 )
-from bot.i18n import lang_of
+from bot.i18n import LANGUAGES, lang_of
 from bot.models import (
     ConversationState,
     Feedback,
@@ -396,7 +396,7 @@ def _handle_once(
             return None
         desk = apply_effects(session, user_id=user_id, effects=effects)
         # Last, in one go: the counters' rows stay locked until the commit (`stats.count_all`).
-        lang = new_state.lang or lang_of(event.language)
+        lang = lang_of(new_state.lang or event.language)  # 简体 counts as Chinese ("zh")
         tallies = [stats.Tally(e.event, e.lang, e.key) for e in effects if isinstance(e, Count)]
         tallies += _tallies(state, new_state, lang, last_seen, today)
         tallies += [
@@ -502,7 +502,7 @@ def load_state(session: Session, *, user_id: int) -> tuple[State, int | None]:
         ).all(),
     )
     state = State(
-        lang="zh" if user.language == "zh" else "en" if user.language == "en" else None,
+        lang=next((lang for lang in LANGUAGES if lang == user.language), None),
         since=_aware(user.created_at).astimezone(TAIPEI).date(),
         guide=conversation.guide,
         step=conversation.step,
@@ -516,6 +516,7 @@ def load_state(session: Session, *, user_id: int) -> tuple[State, int | None]:
         reminders=tuple(_reminder(row) for row in scheduled),
         ticket=tickets.ticket_state(session, user_id=user_id),
         answers=_sent_answers(conversation.answers),
+        offered_hans=user.offered_hans,
     )
     return state, user.version
 
@@ -569,14 +570,27 @@ def store_state(
     seen = seen or now
     if version is None:
         session.add(
-            User(id=user_id, language=state.lang, created_at=now, last_seen=seen, version=1)
+            User(
+                id=user_id,
+                language=state.lang,
+                created_at=now,
+                last_seen=seen,
+                version=1,
+                offered_hans=state.offered_hans,
+            )
         )
         session.flush()  # IntegrityError here if another worker created the user meanwhile
     else:
         result = session.exec(
             update(User)
             .where(User.id == user_id, User.version == version)  # type: ignore[arg-type]
-            .values(version=version + 1, language=state.lang, last_seen=seen, active=True)
+            .values(
+                version=version + 1,
+                language=state.lang,
+                last_seen=seen,
+                active=True,
+                offered_hans=state.offered_hans,
+            )
         )
         if result.rowcount != 1:
             return False
@@ -995,14 +1009,14 @@ def block_user(db: Engine, *, user_id: int, reason: str) -> int:
 
 
 def _reminder(row: ReminderRow, *, chosen: str | None = None) -> Reminder:
-    lang = chosen if chosen in ("zh", "en") else row.lang
+    lang = chosen if chosen in LANGUAGES else row.lang
     return Reminder(
         kind=row.kind,
         key=row.key,
         days_before=row.days_before,
         due=row.due_on,
         send_at=_aware(row.send_at),
-        lang="zh" if lang == "zh" else "en",
+        lang=next((known for known in LANGUAGES if known == lang), "en"),
     )
 
 

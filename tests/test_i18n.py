@@ -15,14 +15,22 @@ from babel.messages.pofile import read_po
 from bot import i18n
 from bot.dialogue import Engine, Event, State, command_menu
 from bot.dialogue.handoff import NOTICES
-from bot.i18n import LOCALES_DIR, babel_locale, lang_of, render, template_names, translations
+from bot.i18n import (
+    LOCALES_DIR,
+    babel_locale,
+    lang_of,
+    language_of,
+    render,
+    template_names,
+    translations,
+)
 from bot.matching import MatchResult, Scored
 from bot.schedule import Reminder, send_time
 from bot.telegram.handoff import ticket_post
 from bot.tickets import TicketView
 from tests.conftest import ROOT
 
-LOCALES = ("en", "zh_Hant_TW")
+LOCALES = ("en", "zh_Hant_TW", "zh_Hans_CN")
 PLACEHOLDER = re.compile(r"%(?:\([a-z_]+\))?[sd]|%%")
 
 
@@ -99,12 +107,17 @@ def test_a_stale_compiled_catalogue_is_not_used(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize(
     ("code", "expected"),
-    [("zh-hant", "zh"), ("zh-TW", "zh"), ("zh_HK", "zh"), ("zh-hans", "zh"), ("en-GB", "en"),
-     ("fr", "en"), ("", "en"), (None, "en")],
+    [("zh-hant", "zh"), ("zh-TW", "zh"), ("zh_HK", "zh"), ("zh", "zh"), ("zh-Hant-CN", "zh"),
+     ("zh-hans", "zh-hans"), ("zh-CN", "zh-hans"), ("zh-sg", "zh-hans"), ("zh_MY", "zh-hans"),
+     ("zh-Hans-TW", "zh-hans"), ("zh_CN.UTF-8", "zh-hans"), ("en-GB", "en"), ("fr", "en"),
+     ("", "en"), (None, "en")],
 )  # fmt: skip
 def test_telegram_language_codes(code, expected):
-    assert lang_of(code) == expected
-    assert babel_locale(code) == ("zh_Hant_TW" if expected == "zh" else "en")
+    """zh-hans, zh-cn, zh-sg and zh-my read 简体; every other Chinese code 繁體."""
+    assert language_of(code) == expected
+    assert lang_of(code) == ("en" if expected == "en" else "zh")
+    locales = {"en": "en", "zh": "zh_Hant_TW", "zh-hans": "zh_Hans_CN"}
+    assert babel_locale(code) == locales[expected]
 
 
 def test_the_command_menu_in_both_languages():
@@ -184,7 +197,7 @@ TOUR: list[Event] = [
 ]
 
 
-@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("lang", ["en", "zh", "zh-hans"])
 def test_every_template_renders_in_both_languages(knowledge, matcher, monkeypatch, lang):
     rendered: list[tuple[str, str]] = []
     real_render = render
@@ -202,8 +215,11 @@ def test_every_template_renders_in_both_languages(knowledge, matcher, monkeypatc
         _, state, _ = engine.handle(event, state, today=date(2026, 11, 21))
         state = replace(state, lang=lang)  # forgetting resets it
     out_of_scope = {"en": "How do I file my income tax return as a foreigner?",
-                    "zh": "外國人要怎麼申報所得稅？"}[lang]  # fmt: skip
+                    "zh": "外國人要怎麼申報所得稅？",
+                    "zh-hans": "外国人要怎么申报所得税？"}[lang]  # fmt: skip
     engine.handle(Event.message(out_of_scope), state, today=date(2026, 11, 21))
+    # Written in Simplified by a user who does not read 简体 yet: the one-tap offer.
+    engine.handle(Event.message("金卡怎么续签？"), State(lang=lang), today=date(2026, 11, 21))
     engine.reminder(  # what the cron sender sends, outside a conversation
         Reminder("renewal", "window_opens", 0, date(2027, 2, 28), send_time(date(2027, 2, 28))),
         lang,
@@ -216,10 +232,13 @@ def test_every_template_renders_in_both_languages(knowledge, matcher, monkeypatc
     engine.handle(Event.command("mydata"), blocked, today=date(2026, 11, 21))
     ticket = TicketView(7, 1, lang, "open", None, None, "how to renew", ("renewal-how",))
     ticket_post(engine, ticket, bot_username="goldcard_test_bot")  # the staff's topic
-    assert {name for name, _ in rendered} == set(template_names())
+    offered = set() if lang == "zh-hans" else {"simplified_offer.html"}  # reads 简体 already
+    assert {name for name, _ in rendered} | {"simplified_offer.html"} == set(template_names())
+    assert {name for name, _ in rendered} & {"simplified_offer.html"} == offered
     for name, text in rendered:
         assert text.strip(), name
-        assert bool(re.search(r"[\u4e00-\u9fff]", text)) == (lang == "zh") or name in {
+        assert bool(re.search(r"[\u4e00-\u9fff]", text)) == (lang != "en") or name in {
+            "simplified_offer.html",  # to a Simplified writer, in Chinese whatever their language
             "welcome.html",  # "就業金卡" in English too
             "help.html",  # "/language — 中文 / English"
             "answer.html",  # content quotes the platform's Chinese labels

@@ -280,7 +280,8 @@ def saved_calendar_file(turn: Turn, state: State, action: cb.SavedCalendarFile) 
 
 def ics_reply(turn: Turn, saved: list[SavedDate], filename: str) -> Reply:
     stamp = datetime.combine(turn.today, time(), tzinfo=TAIPEI)  # pure: no clock in here
-    content = deadlines_ics([compute(s, turn.today) for s in saved], turn.lang, generated_at=stamp)
+    results = [compute(s, turn.today) for s in saved]
+    content = deadlines_ics(results, turn.lang, generated_at=stamp, hans=turn.hans)
     text = turn.render("calendar.html", count=len(saved))
     return Reply(text, (menu_row(turn),), document=Document(filename, content))
 

@@ -5,6 +5,7 @@ awaited texts with. No feature imports here: the features import this.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
@@ -13,12 +14,13 @@ from typing import Any, Literal, TypeVar
 from bot import callbacks as cb
 from bot import guides, links
 from bot.dates import TAIPEI
-from bot.i18n import render, translations
+from bot.i18n import HANS, Language, render, translations
 from bot.knowledge import Knowledge
 from bot.matching import Matcher
 from bot.routing import Router
 from bot.schedule import Reminder
-from bot.textnorm import Lang
+from bot.simplified import to_simplified
+from bot.textnorm import Lang, detect_lang
 
 
 def N_(message: str) -> str:
@@ -108,6 +110,9 @@ class Reply:
     new one; adapters that cannot edit just send it. `answers` is the FAQ topic the message
     answers: an adapter that can tell its message ids stores them (`bot.storage.remember_answers`)
     so a 👍/👎 reaction on it counts as feedback on that topic.
+    `commands` asks to show this chat's command menu in that language from now on (the user
+    chose it, or came in 简体, which Telegram's per-language menus cannot tell from 繁體);
+    adapters without a menu ignore it.
     """
 
     text: str
@@ -115,6 +120,7 @@ class Reply:
     edit: bool = False
     document: Document | None = None
     answers: str | None = None
+    commands: Language | None = None
 
 
 # --- state -------------------------------------------------------------------------------------
@@ -147,7 +153,8 @@ class State:
     """Everything the bot keeps about one user between events.
 
     Attributes:
-        lang: the language the user chose; None follows their Telegram language.
+        lang: the language the user chose ("en", "zh" or "zh-hans"); None follows their
+            Telegram language.
         since: the day of first contact; None for a user never seen (gets the welcome).
         guide, step: the guide the user is in and where, for "continue where I left off".
         profile: answers to the guides' profile questions, kept across guides.
@@ -161,9 +168,10 @@ class State:
             the help desk, "blocked" when the help desk blocked them, else None. Loaded from the
             tickets table; the engine changes it only through effects.
         answers: the latest answer messages sent (at most MAX_SENT_ANSWERS), oldest first.
+        offered_hans: whether the user, writing in Simplified, was offered 简体中文 (once).
     """
 
-    lang: Lang | None = None
+    lang: Language | None = None
     since: date | None = None
     guide: str | None = None
     step: int | None = None
@@ -175,6 +183,7 @@ class State:
     reminders: tuple[Reminder, ...] = ()
     ticket: Literal["open", "blocked"] | None = None
     answers: tuple[SentAnswer, ...] = ()
+    offered_hans: bool = False
 
 
 # --- effects -----------------------------------------------------------------------------------
@@ -257,7 +266,12 @@ Outcome = tuple[list[Reply], State]
 @dataclass
 class Turn:
     """One event being handled: the language it is answered in, what it is answered from (the
-    knowledge, the matcher, the dispatcher) and the effects it produces."""
+    knowledge, the matcher, the dispatcher) and the effects it produces.
+
+    `lang` is the content the reply is made from ("zh" for both Chinese); `hans` says the user
+    reads 简体, which the engine derives from the Traditional reply as it leaves
+    (`bot.simplified`), so features write Traditional only.
+    """
 
     state: State  # as it came in
     lang: Lang
@@ -269,6 +283,12 @@ class Turn:
     effects: list[Effect] = field(default_factory=list)
     now: datetime | None = None  # the moment of the event; None: the start of `today`
     handoff: bool = False  # a staff group takes requests for a person (STAFF_CHAT_ID is set)
+    hans: bool = False
+
+    @property
+    def language(self) -> Language:
+        """The language the reply is shown in: "en", "zh" or "zh-hans"."""
+        return HANS if self.hans and self.lang == "zh" else self.lang
 
     @property
     def moment(self) -> datetime:
@@ -291,8 +311,29 @@ class Turn:
         self.effects.append(Count(event, self.lang, key))
 
     def in_lang(self, lang: Lang) -> Turn:
-        """The same turn answered in another language (a question written in it)."""
+        """The same turn answered in another language (a question written in it); a 简体
+        reader's Chinese stays 简体."""
         return replace(self, lang=lang)  # the same effects list: they are this turn's
+
+    def in_language(self, language: Language) -> Turn:
+        """The same turn shown in `language` (the user just chose it)."""
+        return replace(self, lang="en" if language == "en" else "zh", hans=language == HANS)
+
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+def in_simplified(reply: Reply) -> Reply:
+    """`reply` for a 简体 reader: its text and button labels converted (`bot.simplified`: platform
+    labels, URLs and tags kept; callback data and URLs of buttons untouched). A reply in English
+    (a question asked in English) is left as written, platform names in Traditional included."""
+    if detect_lang(_TAG.sub("", reply.text)) != "zh":
+        return reply
+    buttons = tuple(
+        tuple(replace(button, label=to_simplified(button.label)) for button in row)
+        for row in reply.buttons
+    )
+    return replace(reply, text=to_simplified(reply.text), buttons=buttons)
 
 
 def as_new(outcome: Outcome) -> Outcome:

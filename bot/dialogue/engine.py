@@ -18,8 +18,17 @@ from bot.dialogue import (
     reminders,
     router,
 )
-from bot.dialogue.core import Dispatcher, Effect, Event, Outcome, Reply, State, Turn
-from bot.i18n import lang_of
+from bot.dialogue.core import (
+    Dispatcher,
+    Effect,
+    Event,
+    Outcome,
+    Reply,
+    State,
+    Turn,
+    in_simplified,
+)
+from bot.i18n import HANS, Language, language_of, showing
 from bot.knowledge import Knowledge
 from bot.matching import Matcher
 from bot.routing import Router
@@ -57,9 +66,20 @@ class Engine:
         """Answer one event: the replies to send, the user's new state, the side effects.
 
         `now` (timezone-aware) decides which reminders are already past when a date is saved;
-        without it, the start of `today` in Taipei.
+        without it, the start of `today` in Taipei. A reader of 简体 gets the replies derived from
+        the Traditional ones here, as they leave (dates in zh_Hans_CN while they are made).
         """
-        turn = self._turn(state, state.lang or lang_of(event.language), today, now=now)
+        language = state.lang or language_of(event.language)
+        with showing(language):
+            replies, new_state, effects = self._handle(event, state, language, today, now)
+        if (new_state.lang or language_of(event.language)) == HANS:  # also: just chosen
+            replies = [in_simplified(reply) for reply in replies]
+        return replies, new_state, effects
+
+    def _handle(
+        self, event: Event, state: State, language: Language, today: date, now: datetime | None
+    ) -> tuple[list[Reply], State, list[Effect]]:
+        turn = self._turn(state, language, today, now=now)
         if event.kind == "command" and menus.command_name(event.text) == "start":
             event = Event.start(event.arg.strip(), language=event.language)
         current = replace(state, since=state.since or today)
@@ -85,11 +105,15 @@ class Engine:
         plain_start = event.kind == "start" and self._target(event.text) is None
         if state.since is None and not plain_start:
             replies.insert(0, menus.welcome(turn, new_state))
+        if state.since is None and language == HANS and replies:
+            # Telegram's menu per language_code knows only "zh": a 简体 reader's chat gets its own.
+            replies[0] = replace(replies[0], commands=HANS)
         return replies, new_state, turn.effects
 
-    def answer(self, topic: str, lang: Lang) -> Reply:
+    def answer(self, topic: str, lang: Language) -> Reply:
         """A FAQ answer as a reply, outside any conversation (inline mode, staff previews)."""
-        return faq.answer(self._turn(State(), lang, date.min), State(), topic)
+        reply = faq.answer(self._turn(State(), lang, date.min), State(), topic)
+        return in_simplified(reply) if lang == HANS else reply
 
     def handoff_notice(self, kind: str, lang: Lang) -> Reply:
         """What a user is told about their request to a person when the help desk or time acts
@@ -97,17 +121,22 @@ class Engine:
         return handoff.notice(self._turn(State(), lang, date.min), State(), kind)
 
     def reminder(
-        self, reminder: Reminder, lang: Lang, *, today: date, bot_username: str | None = None
+        self, reminder: Reminder, lang: Language, *, today: date, bot_username: str | None = None
     ) -> Reply:
         """The message a scheduled reminder sends (for the cron sender, `bot.reminders`): what is
         due and when, what to do, the guide that shows how (a deep link to the bot when its
         username is known, else a button) and "Done — stop these reminders"."""
         turn = self._turn(State(), lang, today)
-        return reminders.reminder_message(turn, reminder, bot_username=bot_username)
+        with showing(lang):
+            reply = reminders.reminder_message(turn, reminder, bot_username=bot_username)
+        return in_simplified(reply) if lang == HANS else reply
 
     # --- dispatch ------------------------------------------------------------------------------
 
-    def _turn(self, state: State, lang: Lang, today: date, *, now: datetime | None = None) -> Turn:
+    def _turn(
+        self, state: State, language: Language, today: date, *, now: datetime | None = None
+    ) -> Turn:
+        lang: Lang = "en" if language == "en" else "zh"
         return Turn(
             state,
             lang,
@@ -118,6 +147,7 @@ class Engine:
             self.dispatcher,
             now=now,
             handoff=self.handoff,
+            hans=language == HANS,
         )
 
     def _command(self, turn: Turn, state: State, name: str, arg: str) -> Outcome:

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from bot import callbacks as cb
 from bot.dialogue.core import N_, Button, Dispatcher, Keyboard, Outcome, Reply, State, Turn
-from bot.i18n import translations
+from bot.i18n import LANGUAGES, Language, translations
 from bot.textnorm import Lang
 
 # The command menu (issue 6 sets it per language with set_my_commands), in menu order.
@@ -22,7 +22,12 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("mydata", N_("What I store about you")),
     ("forget", N_("Delete everything I store about you")),
 )
-LANGUAGE_NAMES: dict[Lang, str] = {"zh": "中文（台灣）", "en": "English"}
+# Each language named as its readers write it (`bot.simplified` never converts these names).
+LANGUAGE_NAMES: dict[Language, str] = {
+    "en": "English",
+    "zh": "繁體中文（台灣）",
+    "zh-hans": "简体中文",
+}
 
 
 def register(d: Dispatcher) -> None:
@@ -37,7 +42,7 @@ def register(d: Dispatcher) -> None:
     d.add_button(cb.SetLanguage, set_language)
 
 
-def command_menu(lang: Lang) -> list[tuple[str, str]]:
+def command_menu(lang: Language) -> list[tuple[str, str]]:
     """(command, description) pairs for Telegram's command menu, in `lang`."""
     tr = translations(lang)
     return [(name, tr.gettext(description)) for name, description in COMMANDS]
@@ -59,7 +64,7 @@ def welcome(turn: Turn, state: State) -> Reply:
     text = turn.render(
         "welcome.html",
         returning=turn.state.since is not None,
-        language=LANGUAGE_NAMES[turn.lang],
+        language=LANGUAGE_NAMES[turn.language],
         place=place(turn, state),
     )
     return Reply(text, ((switch,), *menu_keyboard(turn, state)))
@@ -135,21 +140,22 @@ def help_reply(turn: Turn, state: State) -> Reply:
 
 
 def language_menu(turn: Turn, *, edit: bool = False) -> Reply:
-    row = tuple(
-        Button(("✓ " if lang == turn.lang else "") + name, data=cb.encode(cb.SetLanguage(lang)))
+    rows = tuple(
+        (Button(("✓ " if lang == turn.language else "") + name, cb.encode(cb.SetLanguage(lang))),)
         for lang, name in LANGUAGE_NAMES.items()
     )
-    return Reply(turn.render("language.html"), (row, menu_row(turn)), edit=edit)
+    return Reply(turn.render("language.html"), (*rows, menu_row(turn)), edit=edit)
 
 
 def set_language(turn: Turn, state: State, action: cb.SetLanguage) -> Outcome:
-    if action.lang not in LANGUAGE_NAMES:
+    language = next((lang for lang in LANGUAGES if lang == action.lang), None)
+    if language is None:
         return [expired(turn, state)], state
-    lang: Lang = "zh" if action.lang == "zh" else "en"
-    new_state = replace(state, lang=lang)
-    chosen = turn.in_lang(lang)
+    new_state = replace(state, lang=language)
+    chosen = turn.in_language(language)
     note = chosen.gettext("OK, I'll reply in English.")
-    return [menu(chosen, new_state, edit=True, note=note)], new_state
+    reply = replace(menu(chosen, new_state, edit=True, note=note), commands=language)
+    return [reply], new_state
 
 
 def cancel(turn: Turn, state: State, arg: str) -> Outcome:

@@ -38,7 +38,7 @@ def my_data(turn: Turn, state: State) -> Reply:
     ]
     text = turn.render(
         "my_data.html",
-        language=LANGUAGE_NAMES[turn.lang],
+        language=LANGUAGE_NAMES[turn.language],
         chosen=state.lang is not None,
         since=format_full_date(state.since or turn.today, turn.lang),
         place=place(turn, state),

@@ -44,7 +44,7 @@ def with_reminders(turn: Turn, state: State, saved: SavedDate, *, abroad: bool) 
     """`state` with the reminders of `saved`'s kind replaced by a schedule of `saved`; one
     already due and not yet sent is kept or moved to the new date (`still_due`), never lost."""
     planned = schedule.schedule(
-        saved.kind, saved.given, now=turn.moment, lang=turn.lang, abroad=abroad,
+        saved.kind, saved.given, now=turn.moment, lang=turn.language, abroad=abroad,
         profile=saved.profile,
     )  # fmt: skip
     return reminders_replaced(

@@ -20,13 +20,16 @@ from bot.dialogue.core import (
     Reply,
     State,
     Turn,
+    in_simplified,
 )
 from bot.dialogue.faq import answer, did_you_mean, help_desk, topic_rows
 from bot.dialogue.guide_flow import typed_navigation
 from bot.dialogue.handoff import relay
 from bot.dialogue.menus import ask_prompt, expired, menu_keyboard
+from bot.i18n import HANS
 from bot.redact import redact
 from bot.routing import Offer, Route
+from bot.simplified import written_in_simplified
 from bot.textnorm import CJK_RUN, Lang, detect_lang
 
 MAX_STORED_QUESTION = 500  # the matcher reads no further either
@@ -76,7 +79,21 @@ def message(turn: Turn, state: State, text: str, *, to_person: bool = True) -> O
     moved = typed_navigation(turn, state, question)
     if moved is not None:
         return moved
-    return answer_question(turn.in_lang(question_lang(question, turn.lang)), state, question)
+    outcome = answer_question(turn.in_lang(question_lang(question, turn.lang)), state, question)
+    return offer_simplified(turn, outcome, question)
+
+
+def offer_simplified(turn: Turn, outcome: Outcome, question: str) -> Outcome:
+    """`outcome`, and once per user, when the question is written in Simplified characters and
+    the user does not read 简体 yet, a one-tap offer to switch (in 简体: it is for them). The
+    answer itself stays in the language the user has (not forced); /language changes it."""
+    replies, state = outcome
+    if turn.hans or state.offered_hans or not written_in_simplified(question):
+        return outcome
+    hans = turn.in_language(HANS)
+    switch = hans.button("Reply in 简体中文", cb.SetLanguage(HANS))
+    offer = in_simplified(Reply(hans.render("simplified_offer.html"), ((switch,),)))
+    return [*replies, offer], replace(state, offered_hans=True)
 
 
 def answer_question(turn: Turn, state: State, question: str) -> Outcome:

@@ -11,6 +11,8 @@ import re
 from contextlib import suppress
 
 from telegram import (
+    BotCommand,
+    BotCommandScopeChat,
     InlineQueryResultsButton,
     Message,
     MessageEntity,
@@ -23,8 +25,8 @@ from telegram.ext import ContextTypes, filters
 
 from bot import callbacks as cb
 from bot.dates import taipei_today
-from bot.dialogue import N_, Button, Event, Reply
-from bot.i18n import lang_of, translations
+from bot.dialogue import N_, Button, Event, Reply, command_menu
+from bot.i18n import language_of, translations
 from bot.redact import redact
 from bot.storage import DatabaseFileGone
 from bot.telegram import handoff
@@ -139,13 +141,30 @@ async def _converse(update: Update, context: Context, event: Event) -> None:
     answers = await send_replies(context.bot, update.effective_chat.id, replies)
     if _private(update):  # a reaction in the user's own chat can be on them
         await desk(context).remember_answers(user_id, answers)
+    await _chat_commands(update, context, replies)
+
+
+async def _chat_commands(update: Update, context: Context, replies: list[Reply]) -> None:
+    """A private chat's command menu in the language the replies ask for (see `Reply.commands`):
+    Telegram's menus per language_code know "zh" only, so 简体 (and a language chosen against
+    the app's) is set for the chat itself."""
+    language = next((r.commands for r in reversed(replies) if r.commands is not None), None)
+    if language is None or not _private(update):
+        return
+    commands = [BotCommand(name, text) for name, text in command_menu(language)]
+    try:
+        await context.bot.set_my_commands(
+            commands, scope=BotCommandScopeChat(update.effective_chat.id)
+        )
+    except TelegramError as exc:  # the menu is a convenience: the reply went out
+        log.warning("chat %s: the command menu was not set: %s", update.effective_chat.id, exc)
 
 
 async def _ask_in_private(update: Update, context: Context) -> None:
     """In a group, point to the private chat (never answer one user's data there)."""
     if not await desk(context).first_handling(update.update_id):
         return
-    tr = translations(lang_of(_language(update)))
+    tr = translations(language_of(_language(update)))
     url = f"https://t.me/{context.bot.username}"
     reply = Reply(tr.gettext(ASK_IN_PRIVATE), ((Button(tr.gettext(OPEN_PRIVATE_CHAT), url=url),),))
     await send_replies(context.bot, update.effective_chat.id, [reply])
@@ -180,7 +199,7 @@ async def button(update: Update, context: Context) -> None:
         return
     in_group = query.message is not None and query.message.chat.type != ChatType.PRIVATE
     if in_group and isinstance(cb.decode(data), PERSONAL_BUTTONS):
-        ask = translations(lang_of(_language(update))).gettext(ASK_IN_PRIVATE)
+        ask = translations(language_of(_language(update))).gettext(ASK_IN_PRIVATE)
         with suppress(BadRequest):
             await query.answer(ask, show_alert=True)
         return
@@ -192,6 +211,7 @@ async def button(update: Update, context: Context) -> None:
     answers = await send_replies(context.bot, chat_id, replies, pressed=query.message)
     if chat_id == query.from_user.id:  # the user's own chat: reactions there can be on them
         await desk(context).remember_answers(query.from_user.id, answers)
+    await _chat_commands(update, context, replies)
 
 
 async def reaction(update: Update, context: Context) -> None:
@@ -209,7 +229,7 @@ async def inline_query(update: Update, context: Context) -> None:
     """`@bot words` in any chat: the best answers as shareable messages."""
     query = update.inline_query
     words = strip_controls(query.query)
-    lang = query_lang(words, lang_of(query.from_user.language_code))
+    lang = query_lang(words, language_of(query.from_user.language_code))
     results = inline_results(
         desk(context).engine, words, lang=lang, bot_username=context.bot.username
     )
@@ -231,7 +251,7 @@ async def staff_link(update: Update, context: Context) -> None:
         engine.knowledge,
         engine.matcher,
         strip_controls(" ".join(context.args or ())),
-        lang=lang_of(_language(update)),
+        lang=language_of(_language(update)),
         bot_username=context.bot.username,
     )
     await send_replies(context.bot, update.effective_chat.id, [Reply(html)])
@@ -239,7 +259,7 @@ async def staff_link(update: Update, context: Context) -> None:
 
 async def slow_down(update: Update) -> None:
     """A user's queue is full (their update was dropped): ask them, once, to slow down."""
-    text = translations(lang_of(_language(update))).gettext(SLOW_DOWN)
+    text = translations(language_of(_language(update))).gettext(SLOW_DOWN)
     with suppress(TelegramError):  # a courtesy: nothing more to do if it fails
         if update.callback_query:
             await update.callback_query.answer(text)
@@ -273,7 +293,7 @@ async def error(update: object, context: Context) -> None:
     else:
         log.error("failed: %s", describe(update), exc_info=context.error)
     if chat is not None and not isinstance(context.error, Forbidden):
-        sorry = translations(lang_of(_language(update))).gettext(SOMETHING_WENT_WRONG)
+        sorry = translations(language_of(_language(update))).gettext(SOMETHING_WENT_WRONG)
         with suppress(TelegramError):  # the failure may be Telegram's own; nothing more to do
             await context.bot.send_message(chat.id, sorry)
 

@@ -18,11 +18,12 @@ from telegram.constants import ParseMode
 
 from bot import links
 from bot.dialogue import N_, Engine
-from bot.i18n import translations
+from bot.i18n import HANS, Language, lang_of, translations
 from bot.knowledge import Knowledge
 from bot.matching import Matcher
+from bot.simplified import to_simplified, written_in_simplified
 from bot.telegram.sending import NO_PREVIEW, split_html
-from bot.textnorm import Lang, detect_lang
+from bot.textnorm import detect_lang
 
 MAX_INLINE_RESULTS = 10
 MAX_DESCRIPTION = 100
@@ -37,9 +38,13 @@ STAFF_NONE = N_("Nothing matches “%(words)s”. `python -m bot links` lists ev
 STAFF_USAGE = N_("Usage: /link WORDS — deep links to the best-matching answers and guide steps.")
 
 
-def query_lang(text: str, default: Lang) -> Lang:
-    """The language to answer an inline query in: the query's, else the user's."""
-    return detect_lang(text, default=default) if text.strip() else default
+def query_lang(text: str, default: Language) -> Language:
+    """The language to answer an inline query in: the query's, else the user's (`default`); a
+    Chinese query in 简体 for a 简体 reader or when it is written in Simplified characters."""
+    lang = detect_lang(text, default=lang_of(default)) if text.strip() else lang_of(default)
+    if lang == "zh" and (default == HANS or written_in_simplified(text)):
+        return HANS
+    return lang
 
 
 def inline_topics(matcher: Matcher, query: str, *, limit: int = MAX_INLINE_RESULTS) -> list[str]:
@@ -52,11 +57,12 @@ def inline_topics(matcher: Matcher, query: str, *, limit: int = MAX_INLINE_RESUL
 
 
 def inline_results(
-    engine: Engine, query: str, *, lang: Lang, bot_username: str
+    engine: Engine, query: str, *, lang: Language, bot_username: str
 ) -> list[InlineQueryResultArticle]:
     """Shareable answers for `@bot query`: each the full answer, with a button that opens the
     bot on that topic (a deep link), so whoever receives it can ask further."""
     label = translations(lang).gettext(OPEN_IN_BOT)
+    shown = to_simplified if lang == HANS else str
     results = []
     for topic in inline_topics(engine.matcher, query):
         entry = engine.knowledge.faq[topic]
@@ -64,8 +70,8 @@ def inline_results(
         results.append(
             InlineQueryResultArticle(
                 id=topic,
-                title=entry.title[lang],
-                description=_snippet(entry.answer[lang]),
+                title=shown(entry.title[lang_of(lang)]),
+                description=shown(_snippet(entry.answer[lang_of(lang)])),
                 input_message_content=InputTextMessageContent(
                     split_html(engine.answer(topic, lang).text)[0],
                     parse_mode=ParseMode.HTML,
@@ -113,9 +119,10 @@ def staff_targets(knowledge: Knowledge, matcher: Matcher, words: str) -> list[li
 
 
 def staff_links_html(
-    knowledge: Knowledge, matcher: Matcher, words: str, *, lang: Lang, bot_username: str
+    knowledge: Knowledge, matcher: Matcher, words: str, *, lang: Language, bot_username: str
 ) -> str:
-    """The `/link` reply: each matching answer and step, its title and its deep link."""
+    """The `/link` reply: each matching answer and step, its title (in 简体 for a 简体 reader)
+    and its deep link."""
     gettext = translations(lang).gettext
     words = " ".join(words.split())
     if not words:
@@ -125,6 +132,7 @@ def staff_links_html(
         return escape(gettext(STAFF_NONE) % {"words": words})
     lines = [f"<b>{escape(gettext(STAFF_FOUND) % {'words': words})}</b>"]
     for target in targets:
-        title = escape(links.title(target, knowledge, lang))
+        title = links.title(target, knowledge, lang_of(lang))
+        title = escape(to_simplified(title) if lang == HANS else title)
         lines.append(f"\n{title}\n{escape(links.deep_link(bot_username, target))}")
     return "\n".join(lines)
