@@ -127,7 +127,7 @@ def written_in_simplified(text: str) -> bool:
     """Whether `text` is written in Simplified characters: more of its characters change from
     Simplified to Traditional than the other way round (a quoted Traditional label in a
     Simplified question does not make it Traditional)."""
-    chars = "".join(_CJK.findall(text))
+    chars = "".join(_CJK.findall(LABEL.sub("", text)))
     if not chars:
         return False
     to_trad = sum(a != b for a, b in zip(chars, _OPENCC_S2T.convert(chars), strict=False))
