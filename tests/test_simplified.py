@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 from bot import simplified
 from bot.__main__ import main
-from bot.callbacks import SetLanguage, encode
+from bot.callbacks import SetLanguage, decode, encode
 from bot.config import Settings
 from bot.console import Console
 from bot.dates import TAIPEI, format_date_and_distance, format_full_date
@@ -239,6 +239,22 @@ def test_a_zh_hans_user_reads_simplified_from_start_to_mydata(hans, db, engine):
         "🔔 <b>提醒：就业金卡延期申请</b>\n<b>开放申请延期：2027年3月1日星期一（今天）"
     )
     assert "✅ 已完成，停止这些提醒" in [b.label for row in reminder.buttons for b in row]
+
+
+def test_a_calculator_picked_by_calendar_in_simplified(hans):
+    """The date picker in zh_Hans_CN (weeks start on Monday, 周一), a day pressed is the date
+    typed: the result in 简体."""
+    hans.start()
+    hans.command("deadlines")
+    [prompt] = hans.press("就业金卡延期申请")
+    assert "请在下方月历点击" in prompt.text
+    headers = [b.label for b in prompt.buttons[2]]
+    assert headers == ["周一", "周二", "周三", "周四", "周五", "周六", "周日"]
+    fifteen = next(b for row in prompt.buttons[3:] for b in row if b.label == "15")
+    picked = decode(fifteen.data or "").day  # type: ignore[union-attr]
+    [result] = hans.press_data(fifteen.data or "")
+    assert f"金卡到期日：{format_full_date(picked, 'zh-hans')}" in result.text
+    assert "开放申请延期" in result.text
 
 
 def test_the_calendar_file_is_in_simplified(hans):

@@ -15,7 +15,7 @@ from bot import callbacks as cb
 from bot.dates import MAX_YEAR, MIN_YEAR
 from bot.deadlines import add_months
 from bot.dialogue.core import Button, Turn
-from bot.i18n import babel_locale
+from bot.i18n import date_locale
 
 # Months from today the picker opens on, by kind: an expiry date is ahead, when a user asks;
 # every other kind counts from a day just past (a notice, an entry, a move, a payment).
@@ -44,14 +44,14 @@ def in_range(month: date) -> bool:
 
 def title(month: date, lang: str) -> str:
     """`June 2027` / `2027年6月`, as the user's locale writes a month."""
-    return format_skeleton("yMMMM", month, locale=babel_locale(lang))
+    return format_skeleton("yMMMM", month, locale=date_locale(lang))
 
 
 def picker_rows(
     turn: Turn, kind: str, profile: str | None, month: date
 ) -> list[tuple[Button, ...]]:
     """The keyboard of `month` (its 1st) for a calculator of `kind` waiting for its date."""
-    locale = babel_locale(turn.lang)
+    locale = date_locale(turn.lang)  # zh_Hans_CN for a 简体 reader (`bot.i18n.showing`)
 
     def show(target: date) -> str:
         return cb.encode(cb.DatePickerMonth(kind, target, profile))
