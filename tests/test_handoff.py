@@ -27,7 +27,7 @@ ASK = {"en": "🙋 Ask a person", "zh": "🙋 請真人協助"}
 YES = {"en": "✅ Yes, ask a person", "zh": "✅ 好，請真人協助"}
 RENEW = {"en": "How do I renew my gold card?", "zh": "金卡要怎麼延期？"}
 UNKNOWN = {"en": "Does xyzzy plugh frobnicate quux?", "zh": "企鵝喜歡吃什麼魚？"}
-LANGUAGE = {"en": "English", "zh": "中文（台灣）"}
+LANGUAGE = {"en": "English", "zh": "繁體中文（台灣）"}  # menus.LANGUAGE_NAMES
 CODE = {"en": "en", "zh": "zh-hant"}
 
 
