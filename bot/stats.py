@@ -37,6 +37,9 @@ DID_YOU_MEAN = "did_you_mean"  # "did you mean" offered
 NONE_OF_THESE = "none_of_these"  # "None of these" pressed at "did you mean"
 DECLINED = "declined"  # the honest "I don't know"; key: "no-match" or "out-of-scope"
 HANDED_OFF = "handed_off"  # handed to a person (a handoff ticket opened)
+# The applicant's answer to "was this helpful?" after the help desk closed their request.
+HANDOFF_HELPFUL = "handoff_helpful"
+HANDOFF_UNHELPFUL = "handoff_unhelpful"
 GUIDE_STARTED = "guide_started"  # a guide entered (overview, a step, a deep link); key: guide
 GUIDE_FINISHED = "guide_finished"  # a guide's last step done; key: the guide
 CALCULATOR = "calculator"  # a deadline computed; key: the kind
@@ -53,6 +56,8 @@ EVENTS = (
     NONE_OF_THESE,
     DECLINED,
     HANDED_OFF,
+    HANDOFF_HELPFUL,
+    HANDOFF_UNHELPFUL,
     GUIDE_STARTED,
     GUIDE_FINISHED,
     CALCULATOR,

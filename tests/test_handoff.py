@@ -15,7 +15,7 @@ from telegram.ext import Application
 from bot import tickets
 from bot.config import Settings
 from bot.dialogue import Engine, Event, State
-from bot.models import Ticket, User, utcnow
+from bot.models import StatCounter, Ticket, User, utcnow
 from bot.reminders import make_bot, send_due
 from bot.storage import converse
 from bot.telegram.app import api_urls, build_application
@@ -215,6 +215,11 @@ async def test_a_ticket_opened_replied_to_from_the_staff_group_and_closed(
     assert "reply_markup" not in fake.topic_messages(staff["id"], thread)[1]  # buttons spent
     (thanks,) = await press(fake, ada, "👍", ada["id"])
     assert "🙂" in thanks["text"]
+    with Session(shared_db) as session:  # anonymous figures: no user id, no text
+        counted: dict[tuple[str, str], int] = {}
+        for row in session.exec(select(StatCounter)):
+            counted[row.event, row.lang] = counted.get((row.event, row.lang), 0) + row.n
+        assert counted[("handed_off", lang)] == 1 and counted[("handoff_helpful", lang)] == 1
     mark = len(fake.calls)
     await to_chat(fake, fake.message(ada, UNKNOWN[lang]), ada["id"])  # the bot answers again
     assert not staff_calls(fake, staff, mark)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bot import callbacks as cb
+from bot import stats
 from bot.dialogue.core import (
     CloseTicket,
     Dispatcher,
@@ -113,6 +114,8 @@ def close(turn: Turn, state: State, action: cb.HandoffClose) -> Outcome:
 
 
 def feedback(turn: Turn, state: State, action: cb.HandoffFeedback) -> Outcome:
+    """ "Was this helpful?" answered: counted, anonymously, for the help desk's figures."""
+    turn.count(stats.HANDOFF_HELPFUL if action.helpful else stats.HANDOFF_UNHELPFUL)
     if action.helpful:
         return [Reply(turn.render("thanks_feedback.html"), (menu_row(turn),))], state
     return [help_desk(turn, state, "handoff_sorry.html")], state
