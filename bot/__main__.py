@@ -39,7 +39,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
     derived = {m.id: m.string for m in simplified_catalogue() if m.id}
     if not hans_po.exists() or _catalogue_strings(hans_po) != derived:
         where = hans_po.relative_to(root)
-        problems.append(Problem(str(where), 1, "not derived from zh_Hant_TW: run `make i18n`"))
+        problems.append(Problem(str(where), 1, "not derived from zh_Hant_TW: run `make i18n` "
+                                "(or only its step: python -c 'from bot.i18n import "
+                                "write_simplified_catalogue as w; w()')"))  # fmt: skip
     for problem in problems:
         print(problem)
     if problems:

@@ -400,7 +400,7 @@ def _handle_once(
         tallies = [stats.Tally(e.event, e.lang, e.key) for e in effects if isinstance(e, Count)]
         tallies += _tallies(state, new_state, lang, last_seen, today)
         tallies += [
-            stats.Tally(stats.HANDED_OFF, work.ticket.lang)
+            stats.Tally(stats.HANDED_OFF, lang_of(work.ticket.lang))
             for work in desk
             if isinstance(work, tickets.OpenTopic)
         ]

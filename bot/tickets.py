@@ -17,6 +17,7 @@ from typing import Literal
 from sqlalchemy import Engine, update
 from sqlmodel import Session, delete, select
 
+from bot.i18n import LANGUAGES, Language
 from bot.models import Ticket, utcnow
 from bot.redact import redact
 
@@ -33,7 +34,7 @@ class TicketView:
 
     id: int
     user_id: int
-    lang: Literal["en", "zh"]
+    lang: Language  # the applicant's: what they are told in ("zh-hans": 简体)
     status: str
     chat_id: int | None
     thread_id: int | None
@@ -242,7 +243,7 @@ def _view(row: Ticket) -> TicketView:
     return TicketView(
         id=row.id,
         user_id=row.user_id,
-        lang="zh" if row.lang == "zh" else "en",
+        lang=next((known for known in LANGUAGES if known == row.lang), "en"),
         status=row.status,
         chat_id=row.chat_id,
         thread_id=row.thread_id,

@@ -17,6 +17,7 @@ from bot.config import Settings
 from bot.dialogue import Engine, Event, State
 from bot.models import StatCounter, Ticket, User, utcnow
 from bot.reminders import make_bot, send_due
+from bot.simplified import to_simplified
 from bot.storage import converse
 from bot.telegram.app import api_urls, build_application
 from tests.fakebotapi import JSON, Call, FakeBotApi, parse_html, polling
@@ -499,3 +500,29 @@ def test_one_open_ticket_per_applicant_and_its_state(engine: Engine, db: Databas
         assert tickets.ticket_state(session, user_id=1) == "open"
     _, _, effects = helpful.handle(Event.message("more"), State(ticket="open"), today=today)
     assert [type(e).__name__ for e in effects] == ["RelayToStaff"]
+
+
+async def test_a_simplified_applicant_is_answered_in_simplified_and_staff_read_traditional(
+    fake: FakeBotApi, bot: Application, staff: JSON
+) -> None:
+    """A 简体 reader's request: the topic says 简体中文, the staff's post and buttons stay 繁體
+    (the staff's language), what reaches the applicant is 简体 (the answer sent, the notice)."""
+    mei = fake.user("Mei", language_code="zh-hans")
+    lin = fake.user("Lin", id=STAFF_MEMBER, language_code="zh-hant")
+    await hello(fake, mei)
+    await to_chat(fake, fake.message(mei, "金卡要怎么延期？"), mei["id"])
+    (asked,) = await press(fake, mei, "👎", mei["id"])  # "Ask a person" after 👎
+    assert "🙋 请真人协助" in labels(asked)
+    await press(fake, mei, "🙋 请真人协助", mei["id"])
+    mark = len(fake.calls)
+    await press(fake, mei, "✅ 好，请真人协助", mei["id"])
+    created = fake.calls_to("createForumTopic", since=mark)[0]
+    assert created["name"] == "Mei · 简体中文 · #1"
+    thread = created.result["message_thread_id"]
+    post = fake.topic_messages(staff["id"], thread)[1]
+    assert labels(post)[-2:] == ["已回答 ✔", "⛔ 封鎖"]
+    (answer,) = await press(fake, lin, "📨", mei["id"], message=post)
+    topic = data_of(post, "📨").rsplit(":", 1)[1]
+    assert to_simplified(title(bot, "zh", topic)) in text_of(answer)
+    await press(fake, lin, "已回答 ✔", mei["id"], message=post)
+    assert labels(fake.last_bot_message(mei["id"])) == ["👍 有", "👎 没有"]

@@ -222,7 +222,7 @@ class OpenTicket:
     """
 
     question: str | None
-    lang: Lang
+    lang: Language
     candidates: tuple[str, ...]
 
 

@@ -115,10 +115,11 @@ class Engine:
         reply = faq.answer(self._turn(State(), lang, date.min), State(), topic)
         return in_simplified(reply) if lang == HANS else reply
 
-    def handoff_notice(self, kind: str, lang: Lang) -> Reply:
+    def handoff_notice(self, kind: str, lang: Language) -> Reply:
         """What a user is told about their request to a person when the help desk or time acts
         on it (`handoff.NOTICES`: answered, expired, closed, unreachable)."""
-        return handoff.notice(self._turn(State(), lang, date.min), State(), kind)
+        reply = handoff.notice(self._turn(State(), lang, date.min), State(), kind)
+        return in_simplified(reply) if lang == HANS else reply
 
     def reminder(
         self, reminder: Reminder, lang: Language, *, today: date, bot_username: str | None = None

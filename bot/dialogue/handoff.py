@@ -60,7 +60,7 @@ def consent(turn: Turn, state: State, action: cb.HandoffConsent) -> Outcome:
         return [menu(turn, state, edit=True, note=note)], state
     if state.ticket is not None:  # a second press, or a second consent message
         return [_already(turn, state)], state
-    turn.effects.append(OpenTicket(state.question, turn.lang, candidates(turn, state)))
+    turn.effects.append(OpenTicket(state.question, turn.language, candidates(turn, state)))
     new_state = replace(state, ticket="open")
     return [opened(turn, new_state, edit=True)], new_state
 

@@ -29,7 +29,7 @@ from bot import callbacks as cb
 from bot import links, tickets
 from bot.dialogue import N_, Button, Engine, Reply
 from bot.dialogue.menus import LANGUAGE_NAMES
-from bot.i18n import render, translations
+from bot.i18n import lang_of, render, translations
 from bot.redact import redact
 from bot.storage import Handled
 from bot.telegram.desk import Desk, desk
@@ -73,12 +73,12 @@ def topic_name(first_name: str, ticket: tickets.TicketView) -> str:
 def ticket_post(engine: Engine, ticket: tickets.TicketView, *, bot_username: str) -> Reply:
     """The topic's first message: the question (redacted), the bot's closest answers with a deep
     link each, and the staff's buttons."""
-    faq, lang = engine.knowledge.faq, ticket.lang
+    faq, lang = engine.knowledge.faq, lang_of(ticket.lang)  # staff read 繁體 for a 简体 ticket
     found = [topic for topic in ticket.candidates if topic in faq]
     text = render(
         "ticket_opened.html",
         lang,
-        language=LANGUAGE_NAMES[lang],
+        language=LANGUAGE_NAMES[ticket.lang],
         ticket=ticket.id,
         question=ticket.question or "",
         candidates=[
@@ -252,7 +252,7 @@ async def note_and_close(bot: Bot, ticket: tickets.TicketView, note: str) -> Non
 
 async def _note(bot: Bot, ticket: tickets.TicketView, note: str, **params: object) -> None:
     assert ticket.chat_id is not None and ticket.thread_id is not None
-    text = translations(ticket.lang).gettext(note)
+    text = translations(lang_of(ticket.lang)).gettext(note)
     await bot.send_message(
         ticket.chat_id,
         escape(text % params if params else text),
@@ -306,7 +306,7 @@ async def staff_button(update: Update, context: Context) -> None:
     chat_id = query.message.chat.id if query.message else None
     assert isinstance(action, cb.STAFF_ACTIONS)
     ticket = await here.run(tickets.get, ticket_id=action.ticket)
-    tr = translations(ticket.lang if ticket else "en")
+    tr = translations(lang_of(ticket.lang) if ticket else "en")
     if ticket is None or ticket.chat_id != chat_id:
         with suppress(BadRequest):
             await query.answer(tr.gettext(EXPIRED_BUTTON), show_alert=True)
@@ -330,7 +330,7 @@ async def staff_button(update: Update, context: Context) -> None:
 
 async def _confirm_block(bot: Bot, ticket: tickets.TicketView) -> None:
     assert ticket.chat_id is not None and ticket.thread_id is not None
-    tr = translations(ticket.lang)
+    tr = translations(lang_of(ticket.lang))
     button = Button(
         tr.gettext(CONFIRM_BLOCK_BUTTON),
         data=cb.encode(cb.TicketBlockConfirmed(cb.RowId(ticket.id))),
@@ -353,7 +353,7 @@ async def _send_answer(bot: Bot, here: Desk, ticket: tickets.TicketView, topic: 
         return
     await here.run(tickets.touch, ticket_id=ticket.id)
     with suppress(TelegramError):
-        await _note(bot, ticket, NOTE_SENT, title=entry.title[ticket.lang])
+        await _note(bot, ticket, NOTE_SENT, title=entry.title[lang_of(ticket.lang)])
 
 
 async def _close(
