@@ -417,6 +417,51 @@ def _cmd_remind(args: argparse.Namespace) -> int:
     return run(dry_run=args.dry_run, now=args.now, rate=args.rate)
 
 
+def _cmd_stats(args: argparse.Namespace) -> int:
+    """Print the help desk's figures per week, each language apart (see README: For the help
+    desk)."""
+    import json
+    from datetime import date
+
+    from sqlalchemy.exc import OperationalError
+
+    from bot import stats
+    from bot.config import Settings
+    from bot.redact import configure_logging
+    from bot.storage import SchemaError, UnwritableDatabase, create_db_engine, prepare
+
+    try:
+        since = date.fromisoformat(args.since) if args.since else None
+    except ValueError:
+        print(f"--since: {args.since!r} is not a date (2026-11-30)", file=sys.stderr)
+        return EXIT_USAGE
+    settings = Settings()
+    configure_logging("WARNING")
+    db = create_db_engine(settings.database_url)
+    try:
+        prepare(db)
+        report = stats.weekly(db, since=since)
+        if args.chart:
+            with open(args.chart, "wb") as out:
+                out.write(stats.chart_png(report))
+    except (SchemaError, UnwritableDatabase) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except OperationalError as exc:
+        print(f"error: the database failed: {exc.orig}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"--chart: cannot write {args.chart}: {exc.strerror}", file=sys.stderr)
+        return 1
+    finally:
+        db.dispose()
+    if args.json:
+        print(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
+    else:
+        print(stats.report_text(report))
+    return 0
+
+
 def _cmd_migrate(args: argparse.Namespace) -> int:
     """Upgrade the database (DATABASE_URL) to the latest migration."""
     from sqlalchemy.exc import OperationalError
@@ -462,6 +507,11 @@ def build_parser() -> argparse.ArgumentParser:
     remind.add_argument("--rate", type=float, metavar="N",
                         help="messages a second (default: BROADCAST_RATE, else 25)")  # fmt: skip
     add("run", _cmd_run)
+    stats = add("stats", _cmd_stats)
+    stats.add_argument("--since", metavar="DATE", help="from this date's week (default: the "
+                       "last 8 weeks)")  # fmt: skip
+    stats.add_argument("--json", action="store_true", help="the figures as one JSON object")
+    stats.add_argument("--chart", metavar="FILE", help="also write the chart (PNG)")
     webhook = add("webhook", _cmd_webhook)
     webhook.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 8443),
                          help="port to listen on (default: $PORT, else 8443)")  # fmt: skip

@@ -11,11 +11,14 @@ here. A counter that cannot be written is logged and left out: counting never fa
 
 from __future__ import annotations
 
+import html
+import io
 import logging
 import random
+import re
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import Engine, func
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -23,8 +26,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, select
 
-from bot.dates import taipei_today
-from bot.models import StatCounter
+from bot.dates import TAIPEI, format_full_date, taipei_today
+from bot.i18n import render
+from bot.models import Feedback, StatCounter
+from bot.textnorm import Lang
 
 log = logging.getLogger(__name__)
 
@@ -171,3 +176,275 @@ def totals(
         return {
             (day, event, lang, key): int(n) for day, event, lang, key, n in session.exec(statement)
         }
+
+
+# --- the weekly report -------------------------------------------------------------------------
+
+DEFAULT_WEEKS = 8  # what `/stats` and `python -m bot stats` cover without --since
+TOP_TOPICS = 10
+LANGS_SHOWN = ("en", "zh")  # always shown, each apart, even in a week without a message
+
+
+@dataclass
+class Figures:
+    """One week's figures in one language."""
+
+    messages: int = 0
+    answered: int = 0  # directly
+    chosen: int = 0  # answered after "did you mean"
+    did_you_mean: int = 0
+    none_of_these: int = 0
+    declined: dict[str, int] = field(default_factory=dict)  # by reason
+    handed_off: int = 0
+    active_users: int = 0
+    feedback: dict[str, dict[str, int]] = field(default_factory=dict)  # topic: {"up", "down"}
+    topics: dict[str, int] = field(default_factory=dict)  # answered + chosen, by topic
+    guides: dict[str, dict[str, int]] = field(default_factory=dict)  # {"started", "finished"}
+    calculators: dict[str, int] = field(default_factory=dict)
+    reminders: dict[str, int] = field(
+        default_factory=lambda: {"sent": 0, "failed": 0, "skipped": 0, "cancelled": 0}
+    )
+
+    @property
+    def declined_total(self) -> int:
+        return sum(self.declined.values())
+
+    @property
+    def top_topics(self) -> list[tuple[str, int]]:
+        return sorted(self.topics.items(), key=lambda item: (-item[1], item[0]))[:TOP_TOPICS]
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "messages": self.messages,
+            "answered": self.answered,
+            "answered_after_did_you_mean": self.chosen,
+            "did_you_mean": self.did_you_mean,
+            "none_of_these": self.none_of_these,
+            "declined": self.declined_total,
+            "declined_by_reason": dict(sorted(self.declined.items())),
+            "handed_off": self.handed_off,
+            "active_users": self.active_users,
+            "feedback": dict(sorted(self.feedback.items())),
+            "top_topics": [{"topic": t, "count": n} for t, n in self.top_topics],
+            "guides": dict(sorted(self.guides.items())),
+            "calculators": dict(sorted(self.calculators.items())),
+            "reminders": self.reminders,
+        }
+
+
+@dataclass
+class Week:
+    monday: date
+    languages: dict[str, Figures]
+
+
+@dataclass
+class Report:
+    """The figures per week (Monday to Sunday, Asia/Taipei) from `since`'s week to `until`'s."""
+
+    since: date
+    until: date
+    weeks: list[Week]
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "since": self.since.isoformat(),
+            "until": self.until.isoformat(),
+            "weeks": [
+                {
+                    "week": week.monday.isoformat(),
+                    "languages": {lang: f.as_json() for lang, f in week.languages.items()},
+                }
+                for week in self.weeks
+            ],
+        }
+
+
+def monday(day: date) -> date:
+    """The Monday of `day`'s week."""
+    return day - timedelta(days=day.weekday())
+
+
+def default_since(today: date) -> date:
+    return monday(today) - timedelta(weeks=DEFAULT_WEEKS - 1)
+
+
+def weekly(db: Engine, *, since: date | None = None, until: date | None = None) -> Report:
+    """The weekly report from the counters and the anonymous 👍/👎 (`feedback`) rows: every
+    week from `since`'s (default: the last DEFAULT_WEEKS weeks) to `until`'s (default: today)."""
+    until = until or taipei_today()
+    first = monday(since or default_since(until))
+    weeks = {
+        first + timedelta(weeks=n): Week(first + timedelta(weeks=n), {})
+        for n in range((monday(until) - first).days // 7 + 1)
+    }
+
+    def figures(day: date, lang: str) -> Figures:
+        week = weeks[monday(day)]
+        return week.languages.setdefault(lang, Figures())
+
+    for week in weeks.values():
+        for lang in LANGS_SHOWN:
+            week.languages[lang] = Figures()
+    last = monday(until) + timedelta(days=6)
+    for (day, event, lang, key), n in totals(db, since=first, until=last).items():
+        _add(figures(day, lang), event, key, n)
+    for day, topic, helpful, lang in _feedback(db, since=first, until=last):
+        votes = figures(day, lang).feedback.setdefault(topic, {"up": 0, "down": 0})
+        votes["up" if helpful else "down"] += 1
+    return Report(first, until, list(weeks.values()))
+
+
+def _add(f: Figures, event: str, key: str, n: int) -> None:
+    """Add a counter of `event` (per `key`) to one week's figures in one language."""
+    if event == MESSAGE:
+        f.messages += n
+    elif event in (ANSWERED, CHOSEN):
+        if event == ANSWERED:
+            f.answered += n
+        else:
+            f.chosen += n
+        f.topics[key] = f.topics.get(key, 0) + n
+    elif event == DID_YOU_MEAN:
+        f.did_you_mean += n
+    elif event == NONE_OF_THESE:
+        f.none_of_these += n
+    elif event == DECLINED:
+        f.declined[key] = f.declined.get(key, 0) + n
+    elif event == HANDED_OFF:
+        f.handed_off += n
+    elif event == ACTIVE_USER:
+        f.active_users += n
+    elif event in (GUIDE_STARTED, GUIDE_FINISHED):
+        guide = f.guides.setdefault(key, {"started": 0, "finished": 0})
+        guide["started" if event == GUIDE_STARTED else "finished"] += n
+    elif event == CALCULATOR:
+        f.calculators[key] = f.calculators.get(key, 0) + n
+    elif event.startswith("reminder_"):
+        outcome = event.removeprefix("reminder_")
+        f.reminders[outcome] = f.reminders.get(outcome, 0) + n
+
+
+def _feedback(db: Engine, *, since: date, until: date) -> list[tuple[date, str, bool, str]]:
+    """(day, topic, helpful, lang) of every 👍/👎 from `since` to `until` (Asia/Taipei days);
+    the redacted question is not read."""
+    start = datetime.combine(since, time(), tzinfo=TAIPEI)
+    end = datetime.combine(until + timedelta(days=1), time(), tzinfo=TAIPEI)
+    statement = select(Feedback.created_at, Feedback.topic, Feedback.helpful, Feedback.lang).where(
+        Feedback.created_at >= start,  # type: ignore[operator]
+        Feedback.created_at < end,  # type: ignore[operator]
+    )
+    with Session(db) as session:
+        return [
+            (_taipei_day(at), topic, helpful, lang)
+            for at, topic, helpful, lang in session.exec(statement)
+        ]
+
+
+def _taipei_day(moment: datetime) -> date:
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite: stored in UTC
+    return aware.astimezone(TAIPEI).date()
+
+
+# --- the report as text and as a chart ---------------------------------------------------------
+
+
+def report_html(report: Report, lang: Lang) -> str:
+    """The report as Telegram HTML in `lang` (the staff member's), newest week first; a week
+    without any figure is one line."""
+    return render(
+        "stats.html",
+        lang,
+        since=format_full_date(report.since, lang),
+        until=format_full_date(report.until, lang),
+        weeks=[
+            (
+                format_full_date(week.monday, lang),
+                [
+                    (LANGUAGE_LABELS.get(code, code), f)
+                    for code, f in week.languages.items()
+                    if _any(f)
+                ],
+            )
+            for week in reversed(report.weeks)
+        ],
+    )
+
+
+def report_text(report: Report) -> str:
+    """The report as plain English text (`python -m bot stats`)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", report_html(report, "en"))).strip()
+
+
+LANGUAGE_LABELS = {"en": "English", "zh": "中文"}
+
+
+def _any(f: Figures) -> bool:
+    return f != Figures()
+
+
+# Series the chart plots per week: (label, how it is read off a week's figures).
+CHART_SERIES = (
+    ("answered", lambda f: f.answered),
+    ("after did-you-mean", lambda f: f.chosen),
+    ("did-you-mean", lambda f: f.did_you_mean),
+    ("declined", lambda f: f.declined_total),
+    ("handed off", lambda f: f.handed_off),
+)
+
+
+def chart_png(report: Report) -> bytes:
+    """The report as a PNG chart: per week and language, answered / after did-you-mean /
+    did-you-mean / declined / handed off; and the topics with the most 👎 over the period.
+
+    matplotlib is imported here, not at start-up: most processes never draw a chart. Labels are
+    ASCII (language codes, topic ids): the default fonts have no CJK or emoji glyphs.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display: render to memory
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(10, 9), dpi=100, layout="constrained")
+    axes = figure.subplots(3, 1)
+    labels = [f"{week.monday:%m-%d}" for week in report.weeks]
+    positions = range(len(report.weeks))
+    for ax, lang in zip(axes[:2], LANGS_SHOWN, strict=True):
+        width = 0.8 / len(CHART_SERIES)
+        highest = 0
+        for n, (name, read) in enumerate(CHART_SERIES):
+            values = [read(week.languages[lang]) for week in report.weeks]
+            highest = max(highest, *values)
+            offset = (n - (len(CHART_SERIES) - 1) / 2) * width
+            ax.bar([p + offset for p in positions], values, width, label=name)
+        ax.set_ylim(0, highest * 1.3 + 1)  # room for the legend above the bars
+        ax.set_title(f"{lang}: questions per week (week starting)")
+        ax.set_xticks(list(positions), labels)
+        ax.yaxis.get_major_locator().set_params(integer=True)
+        ax.legend(loc="upper left", fontsize="small", ncols=len(CHART_SERIES))
+    down: dict[str, dict[str, int]] = {}
+    for week in report.weeks:
+        for lang, f in week.languages.items():
+            for topic, votes in f.feedback.items():
+                by_lang = down.setdefault(topic, {})
+                by_lang[lang] = by_lang.get(lang, 0) + votes["down"]
+    worst = sorted(
+        (t for t in down if sum(down[t].values())), key=lambda t: (-sum(down[t].values()), t)
+    )[:TOP_TOPICS]
+    ax = axes[2]
+    ax.set_title("not helpful (thumbs down) by topic, whole period")
+    if worst:
+        left = [0] * len(worst)
+        for lang in LANGS_SHOWN:
+            values = [down[t].get(lang, 0) for t in worst]
+            ax.barh(list(reversed(worst)), list(reversed(values)), left=list(reversed(left)),
+                    label=lang)  # fmt: skip
+            left = [a + b for a, b in zip(left, values, strict=True)]
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.legend(loc="lower right", fontsize="small")
+    else:
+        ax.text(0.5, 0.5, "no thumbs down in this period", ha="center", va="center")
+        ax.set_axis_off()
+    out = io.BytesIO()
+    figure.savefig(out, format="png")
+    return out.getvalue()

@@ -431,8 +431,8 @@ class FakeBotApi:
                 " getMyCommands deleteMyCommands setMyDescription getMyDescription"
                 " setMyShortDescription getMyShortDescription setMyName getMyName sendMessage"
                 " editMessageText editMessageReplyMarkup deleteMessage answerCallbackQuery"
-                " answerInlineQuery sendDocument getFile sendChatAction close logOut copyMessage"
-                " createForumTopic editForumTopic closeForumTopic reopenForumTopic"
+                " answerInlineQuery sendDocument sendPhoto getFile sendChatAction close logOut"
+                " copyMessage createForumTopic editForumTopic closeForumTopic reopenForumTopic"
                 " deleteForumTopic"
             ).split()
         }
@@ -776,6 +776,7 @@ class FakeBotApi:
         *,
         chat: JSON | None = None,
         addressed: bool = False,
+        thread_id: int | None = None,
     ) -> JSON:
         """``/command [payload]`` (a deep link ``t.me/bot?start=P`` arrives as ``/start P``);
         ``addressed`` writes ``/command@botname`` as clients do in groups."""
@@ -785,7 +786,7 @@ class FakeBotApi:
         entities = [{"offset": 0, "length": utf16_len(text), "type": "bot_command"}]
         if payload:
             text += f" {payload}"
-        return self.message(user, text, chat=chat, entities=entities)
+        return self.message(user, text, chat=chat, entities=entities, thread_id=thread_id)
 
     def group_message(self, user: JSON, group: JSON, text: str, *, mention: bool = True) -> JSON:
         """A message in ``group``, addressed to the bot with an @mention when ``mention``."""
@@ -1266,6 +1267,30 @@ class FakeBotApi:
         content: JSON = {
             "document": {k: v for k, v in described.items() if k != "file_path"},
         }
+        if caption:
+            content["caption"] = caption
+        if entities:
+            content["caption_entities"] = entities
+        return self._bot_message(chat, content, params)
+
+    async def _api_sendPhoto(self, request: _Request) -> JSON:
+        """An uploaded photo (PNG, JPEG, GIF or WebP, as Telegram accepts), kept with the file
+        id it is given."""
+        params = request.params
+        chat = self._chat(params)
+        photo = params.get("photo")
+        name = photo.removeprefix("attach://") if isinstance(photo, str) else "photo"
+        upload = request.files.get(name)
+        if upload is None:
+            raise bad_request("wrong file identifier/HTTP URL specified")
+        if not upload.data.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF8", b"RIFF")):
+            raise bad_request("IMAGE_PROCESS_FAILED")
+        described = self._save_file(upload)
+        caption, entities = self._formatted(params, "caption", "caption_entities")
+        if utf16_len(caption) > MAX_CAPTION:
+            raise bad_request("message caption is too long")
+        size = {k: described[k] for k in ("file_id", "file_unique_id", "file_size")}
+        content: JSON = {"photo": [{**size, "width": 1000, "height": 900}]}
         if caption:
             content["caption"] = caption
         if entities:

@@ -323,6 +323,13 @@ async def test_nothing_from_the_staff_group_reaches_anyone_but_the_tickets_appli
     fake.topics.setdefault(other["id"], {})[ada_thread] = {"name": "x", "closed": False}
     fake.push(fake.message(lin, "Elsewhere", chat=other, thread_id=ada_thread))
     await fake.wait_until(lambda: False, timeout=0.5)
+    # /stats answers in its own topic (the chart, then the figures) and reaches no applicant.
+    await fake.wait_for_calls(
+        "sendMessage",
+        count=1,
+        where=lambda c: "Help desk figures" in str(c.get("text")),
+        since=mark,
+    )
     assert not fake.calls_to("copyMessage", since=mark)
 
     # A staff button pressed outside the staff group is an expired button.

@@ -12,7 +12,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.pofile import read_po
 
-from bot import i18n
+from bot import i18n, stats
 from bot.dialogue import Engine, Event, State, command_menu
 from bot.dialogue.handoff import NOTICES
 from bot.i18n import (
@@ -209,6 +209,7 @@ def test_every_template_renders_in_both_languages(knowledge, matcher, monkeypatc
 
     monkeypatch.setattr("bot.dialogue.core.render", recording)
     monkeypatch.setattr("bot.telegram.handoff.render", recording)
+    monkeypatch.setattr("bot.stats.render", recording)
     engine = Engine(knowledge, _Candidates(matcher), handoff=True)  # type: ignore[arg-type]
     state = State(lang=lang)
     for event in TOUR:
@@ -232,6 +233,14 @@ def test_every_template_renders_in_both_languages(knowledge, matcher, monkeypatc
     engine.handle(Event.command("mydata"), blocked, today=date(2026, 11, 21))
     ticket = TicketView(7, 1, lang, "open", None, None, "how to renew", ("renewal-how",))
     ticket_post(engine, ticket, bot_username="goldcard_test_bot")  # the staff's topic
+    figures = stats.Figures(messages=3, answered=2, topics={"renewal-how": 2})
+    figures.guides["apply"] = {"started": 1, "finished": 0}
+    figures.calculators["renewal"] = 1
+    figures.feedback["renewal-how"] = {"up": 1, "down": 1}
+    week = stats.Week(date(2026, 11, 16), {"en": stats.Figures(), "zh": figures})
+    stats.report_html(  # /stats, for staff
+        stats.Report(date(2026, 11, 16), date(2026, 11, 30), [week]), lang
+    )
     offered = set() if lang == "zh-hans" else {"simplified_offer.html"}  # reads 简体 already
     assert {name for name, _ in rendered} | {"simplified_offer.html"} == set(template_names())
     assert {name for name, _ in rendered} & {"simplified_offer.html"} == offered
@@ -245,4 +254,5 @@ def test_every_template_renders_in_both_languages(knowledge, matcher, monkeypatc
             "step.html",
             "guide_overview.html",
             "language.html",
+            "stats.html",  # the language names, 中文 and English
         }, (name, text)

@@ -3,6 +3,7 @@ never failing it (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import date, datetime, timedelta
 
@@ -12,11 +13,23 @@ from sqlmodel import Session, select
 
 from bot import callbacks as cb
 from bot import stats
-from bot.dates import TAIPEI
+from bot.__main__ import main
+from bot.config import Settings
+from bot.dates import TAIPEI, taipei_today
 from bot.dialogue import Engine, Event
 from bot.models import Reminder as ReminderRow
 from bot.models import StatCounter
-from bot.storage import block_user, converse, finish_reminder, load_state
+from bot.storage import (
+    block_user,
+    converse,
+    create_db_engine,
+    finish_reminder,
+    load_state,
+    migrate,
+    record_feedback,
+)
+from bot.telegram.app import build_application
+from tests.fakebotapi import JSON, Call, FakeBotApi, parse_html, polling
 from tests.test_dialogue import TODAY, Chat, ScriptedMatcher
 
 LANGS = pytest.mark.parametrize("lang", ["en", "zh"])
@@ -187,3 +200,140 @@ def test_a_ticket_opened_is_counted_as_handed_off_once(db, engine):
         converse(db, helpful, user_id=1, event=Event.button("1:hc:1"), today=TODAY)
     assert counted(db)[("handed_off", "en", "")] == 1
     assert counted(db)[("message", "en", "")] == 1  # the second went to the person
+
+
+# --- /stats through the real Telegram adapter, against the fake Bot API ------------------------
+
+STAFF_ID = 4_242_424
+SENT = ("sendMessage", "sendPhoto", "sendDocument", "editMessageText")
+
+
+async def _said(fake: FakeBotApi, update: JSON, *, count: int = 1) -> list[Call]:
+    """Push an update and wait for `count` messages sent in its chat."""
+    chat_id = update["message"]["chat"]["id"]
+    mark = len(fake.calls)
+    fake.push(update)
+    return await fake.wait_for_calls(
+        where=lambda call: call.method in SENT and call.get("chat_id") == chat_id,
+        count=count,
+        since=mark,
+    )
+
+
+async def test_stats_in_the_staff_group_is_a_chart_then_the_numbers_both_languages_apart(
+    fake: FakeBotApi, shared_db, engine
+):
+    desk_group = fake.group("Gold Card help desk", forum=True)
+    figures = {"name": "Figures", "icon_color": 7322096, "closed": False}
+    fake.topics[desk_group["id"]] = {77: figures}  # a topic the staff made
+    settings = Settings.from_mapping(
+        {
+            "BOT_TOKEN": fake.token,
+            "TELEGRAM_API_BASE_URL": fake.base_url,
+            "STAFF_IDS": str(STAFF_ID),
+            "STAFF_CHAT_ID": str(desk_group["id"]),
+        }
+    )
+    application = build_application(settings, db=shared_db, engine=engine)
+    ada = fake.user("Ada", language_code="en")
+    mei = fake.user("美玲", language_code="zh-hant")
+    colleague = fake.user("Colleague", language_code="en")  # in the staff group, not in STAFF_IDS
+    staff_zh = fake.user("客服", language_code="zh-hant", id=STAFF_ID)
+    async with polling(application):
+        # A first message gets the welcome, then the answer.
+        await _said(fake, fake.message(ada, "how do I renew my gold card"), count=2)
+        await _said(fake, fake.message(mei, "金卡要怎麼延期"), count=2)
+        await _said(fake, fake.message(mei, "嗶嗶啵啵咕嚕嚕"))
+        photo, *numbers = await _said(
+            fake, fake.command(colleague, "stats", chat=desk_group, thread_id=77), count=2
+        )
+        (private_zh, *_) = await _said(fake, fake.command(staff_zh, "stats"), count=2)
+        (bad_date,) = await _said(fake, fake.command(staff_zh, "stats", "2026-13-01"))
+        (not_staff,) = await _said(fake, fake.command(ada, "stats"))
+
+    assert photo.method == "sendPhoto" and photo.get("chat_id") == desk_group["id"]
+    assert photo.files["photo"].data.startswith(b"\x89PNG\r\n\x1a\n")
+    assert {call.get("message_thread_id") for call in (photo, *numbers)} == {77}  # its topic
+    assert "each language apart" in photo["caption"]
+    text = "\n".join(parse_html(call["text"])[0] for call in numbers)
+    week = text.split("Week of", 2)[1]  # the newest week first: this one
+    english, chinese = week.split("English", 1)[1].split("中文", 1)
+    assert "active users 1 · messages 1" in english and "answered 1 " in english
+    assert "renewal-how 1" in english
+    assert "active users 1 · messages 2" in chinese and "declined 1" in chinese
+    assert private_zh.method == "sendPhoto" and "每週" in private_zh["caption"]
+    assert bad_date["text"] == (
+        "沒有13月；請輸入例如 2027-06-30 或 2027年6月30日。\n"
+        "/stats 顯示最近 8 週；/stats 2026-10-01 則從該日期所在的那一週開始。"
+    )
+    assert "don't know the command /stats" in parse_html(not_staff["text"])[0]
+
+
+# --- the weekly report and `python -m bot stats` -------------------------------------------------
+
+
+def _seed(db) -> None:
+    with Session(db) as session:
+        for n, topic in enumerate(f"topic-{i:02d}" for i in range(12)):
+            stats.count(session, event=stats.ANSWERED, lang="en", key=topic, day=TODAY, n=n + 1)
+        stats.count(session, event=stats.CHOSEN, lang="en", key="topic-00", day=TODAY, n=20)
+        stats.count(session, event=stats.DECLINED, lang="zh", key="no-match", day=TODAY)
+        stats.count(session, event=stats.DECLINED, lang="zh", key="out-of-scope", day=TODAY)
+        stats.count(session, event=stats.GUIDE_STARTED, lang="zh", key="apply", day=TODAY)
+        stats.count(session, event=stats.REMINDER_SENT, lang="zh", key="renewal", day=TODAY)
+        stats.count(session, event=stats.ANSWERED, lang="zh", key="old", day=date(2026, 11, 1))
+        record_feedback(session, topic="renewal-how", helpful=False, lang="zh", question="q")
+        session.commit()
+
+
+def test_the_weekly_report_keeps_weeks_and_languages_apart(db):
+    _seed(db)
+    report = stats.weekly(db, since=date(2026, 11, 18), until=date(2026, 11, 24))
+    assert [w.monday for w in report.weeks] == [date(2026, 11, 16), date(2026, 11, 23)]
+    week = report.weeks[0]
+    en, zh = week.languages["en"], week.languages["zh"]
+    assert en.top_topics[0] == ("topic-00", 21)  # directly and after "did you mean"
+    assert len(en.top_topics) == 10 and ("topic-01", 2) not in en.top_topics
+    assert (en.answered, en.chosen) == (sum(range(1, 13)), 20)
+    assert zh.declined == {"no-match": 1, "out-of-scope": 1} and zh.declined_total == 2
+    assert zh.guides == {"apply": {"started": 1, "finished": 0}}
+    assert zh.reminders["sent"] == 1 and zh.answered == 0  # 1 November is before `since`
+    assert report.weeks[1].languages["en"] == stats.Figures()
+    assert chart_is_png(stats.chart_png(report))
+
+
+def test_thumbs_come_from_the_anonymous_feedback_by_topic(db):
+    _seed(db)
+    today = taipei_today()
+    report = stats.weekly(db, until=today)
+    assert report.weeks[-1].languages["zh"].feedback == {"renewal-how": {"up": 0, "down": 1}}
+    assert len(report.weeks) == stats.DEFAULT_WEEKS
+
+
+def chart_is_png(data: bytes) -> bool:
+    return data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 10_000
+
+
+def test_the_stats_command_prints_text_or_json_and_refuses_a_bad_date(
+    tmp_path, monkeypatch, capsys
+):
+    url = f"sqlite:///{tmp_path / 'stats.sqlite3'}"
+    db = create_db_engine(url)
+    migrate(db)
+    _seed(db)
+    db.dispose()
+    monkeypatch.setenv("DATABASE_URL", url)
+    chart = tmp_path / "chart.png"
+    assert main(["stats", "--since", "2026-11-16", "--chart", str(chart)]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("📊 Help desk figures, Monday, 16 November 2026")
+    assert "Top topics: topic-00 21, topic-11 12" in printed
+    assert chart_is_png(chart.read_bytes())
+    assert main(["stats", "--since", "2026-11-16", "--json"]) == 0
+    found = json.loads(capsys.readouterr().out)
+    first = found["weeks"][0]
+    assert first["week"] == "2026-11-16"
+    assert first["languages"]["zh"]["declined_by_reason"] == {"no-match": 1, "out-of-scope": 1}
+    assert first["languages"]["zh"]["feedback"] == {}  # the 👎 was given today
+    assert main(["stats", "--since", "16/11/2026x"]) == 2
+    assert capsys.readouterr().err == "--since: '16/11/2026x' is not a date (2026-11-30)\n"

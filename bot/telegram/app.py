@@ -194,6 +194,11 @@ def add_handlers(
     application.add_handler(
         CommandHandler("link", handlers.staff_link, filters.User(staff_ids) & private)
     )
+    # The figures: anyone in the staff group (it is the help desk's), staff in private.
+    staff_places = filters.User(staff_ids) & private
+    if staff_chat_id is not None:
+        staff_places |= filters.Chat(staff_chat_id) & filters.UpdateType.MESSAGE
+    application.add_handler(CommandHandler("stats", handlers.staff_stats, staff_places))
     # /start before the catch-all commands: it carries deep-link payloads.
     application.add_handler(CommandHandler("start", handlers.start, filters.UpdateType.MESSAGE))
     # Every other command, in private chats and groups alike (a command addresses the bot).

@@ -15,13 +15,14 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine as Database
 from sqlalchemy.exc import DBAPIError
 from telegram.ext import CallbackContext
 
-from bot import storage
+from bot import stats, storage
 from bot.dates import taipei_today
 from bot.dialogue import Engine, Event
 
@@ -87,6 +88,12 @@ class Desk:
         replay: answer nothing)."""
         return await self._in_thread(
             functools.partial(storage.first_handling, self.db, update_id=update_id)
+        )
+
+    async def figures(self, *, since: date | None, until: date) -> stats.Report:
+        """The help desk's weekly figures (`stats.weekly`), read in the database's thread."""
+        return await self._in_thread(
+            functools.partial(stats.weekly, self.db, since=since, until=until)
         )
 
     async def deactivate(self, user_id: int) -> None:

@@ -24,14 +24,15 @@ from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 from telegram.ext import ContextTypes, filters
 
 from bot import callbacks as cb
-from bot.dates import taipei_today
+from bot import stats
+from bot.dates import DateInputError, read_date, taipei_today
 from bot.dialogue import N_, Button, Event, Reply, command_menu
-from bot.i18n import language_of, translations
+from bot.i18n import lang_of, language_of, translations
 from bot.redact import redact
 from bot.storage import DatabaseFileGone
 from bot.telegram import handoff
 from bot.telegram.desk import desk
-from bot.telegram.sending import send_replies
+from bot.telegram.sending import send_replies, split_html
 from bot.telegram.sharing import ASK_THE_BOT, inline_results, query_lang, staff_links_html
 from bot.textnorm import strip_controls
 
@@ -46,6 +47,11 @@ ASK_IN_PRIVATE = N_(
     "Ask me that in a private chat: what I keep about you is shown only there, never in a group."
 )
 OPEN_PRIVATE_CHAT = N_("💬 Ask me in private")
+STATS_CHART = N_(
+    "Per week: answered, after “did you mean”, “did you mean”, declined and handed to a person, "
+    "each language apart; below them the topics with the most 👎. The numbers follow."
+)
+STATS_USAGE = N_("/stats shows the last 8 weeks; /stats 2026-10-01 starts from that date's week.")
 # Why the bot stopped itself, in `bot_data` (the command line says it and exits non-zero).
 STOPPED_BY = "stopped_by"
 INLINE_CACHE_SECONDS = 300  # answers change only with a deployment
@@ -255,6 +261,30 @@ async def staff_link(update: Update, context: Context) -> None:
         bot_username=context.bot.username,
     )
     await send_replies(context.bot, update.effective_chat.id, [Reply(html)])
+
+
+async def staff_stats(update: Update, context: Context) -> None:
+    """/stats [DATE] (the staff group, and staff in private): the figures per week as a chart,
+    the numbers below it."""
+    message = update.effective_message
+    if message is None or not await desk(context).first_handling(update.update_id):
+        return
+    lang = language_of(_language(update))
+    arg = strip_controls(" ".join(context.args or ())).strip()
+    today = taipei_today()
+    try:
+        since = read_date(arg, today=today).value if arg else None
+    except DateInputError as exc:
+        usage = translations(lang).gettext(STATS_USAGE)
+        reason = exc.message(lang_of(_language(update)))  # its reasons exist in en and zh
+        await message.reply_text(f"{reason}\n{usage}", do_quote=False)
+        return
+    report = await desk(context).figures(since=since, until=today)
+    chart = await asyncio.to_thread(stats.chart_png, report)  # CPU work, off the event loop
+    caption = translations(lang).gettext(STATS_CHART)
+    await message.reply_photo(chart, caption=caption, do_quote=False)
+    for chunk in split_html(stats.report_html(report, lang)):
+        await message.reply_html(chunk, do_quote=False)
 
 
 async def slow_down(update: Update) -> None:
