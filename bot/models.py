@@ -18,6 +18,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
+    Integer,
     PrimaryKeyConstraint,
     SmallInteger,
     UniqueConstraint,
@@ -223,3 +224,51 @@ class StatCounter(SQLModel, table=True):
     key: str = Field(default="", max_length=40)
     shard: int = Field(default=0, sa_type=SmallInteger)
     n: int = 0
+
+
+class InboxGroup(SQLModel, table=True):
+    """A group of similar unanswered questions and 👎 answers in the help desk's inbox
+    (`bot.inbox`). Its id is what the inbox's buttons carry, so a group is a row: any process
+    answers a button pressed on a message another one sent. Open until staff handle it:
+    `handled_as` is the topic it was assigned to, `oos:<group>` for out of scope, or `ignored`.
+    """
+
+    __tablename__ = "inbox_groups"
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = _when()
+    handled_as: str | None = Field(default=None, max_length=48)
+    handled_by: int | None = Field(default=None, sa_type=BigInteger)  # staff's Telegram id
+    handled_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class InboxMember(SQLModel, table=True):
+    """A question of an inbox group: an `unanswered_questions` row (`source` "u") or a 👎
+    `feedback` row ("f"); each is in one group at most."""
+
+    __tablename__ = "inbox_members"
+    __table_args__ = (UniqueConstraint("source", "row_id", name="uq_inbox_members_source_row"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("inbox_groups.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    source: str = Field(max_length=1)
+    row_id: int
+
+
+class LearnedQuestion(SQLModel, table=True):
+    """A question staff assigned from the inbox (redacted): a sample question of `topic`, or
+    of an out-of-scope class (`oos:<group>`, a negative). The matcher of every process includes
+    them (`bot.learning`); `python -m bot learned export` writes them into the knowledge files."""
+
+    __tablename__ = "learned_questions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    question: str = Field(max_length=600)
+    topic: str = Field(max_length=48, index=True)
+    lang: str = Field(max_length=8)
+    learned_by: int | None = Field(default=None, sa_type=BigInteger)  # staff's Telegram id
+    created_at: datetime = _when()
