@@ -291,7 +291,14 @@ def _phrases_of(entry: FaqEntry) -> Iterator[str]:
 class Matcher:
     """Ranks FAQ topics for questions; build once per Knowledge, then call `match`."""
 
-    def __init__(self, knowledge: Knowledge, tuning: Tuning = DEFAULT_TUNING) -> None:
+    def __init__(
+        self,
+        knowledge: Knowledge,
+        tuning: Tuning = DEFAULT_TUNING,
+        learned: Iterable[tuple[str, str]] = (),
+    ) -> None:
+        """`learned`: (topic id or `oos:<group>`, question) pairs staff taught from the inbox
+        (`bot.learning`), sample questions like the content's; unknown ids are left out."""
         self.knowledge = knowledge
         self.tuning = tuning
         self.vocab = _Vocabulary((g.id, g.terms()) for g in knowledge.synonyms)
@@ -317,6 +324,14 @@ class Matcher:
                         raw[topic_id].append(feats)
                         self._phrases.append(_Phrase(topic_id, _fuzz_text(folded), dict(feats)))
                         self.vocab.learn(feats)
+        for topic_id, text in learned:
+            if topic_id in raw:  # a topic or out-of-scope class the content still has
+                folded = self.vocab.fold(normalize(text))
+                feats = self.vocab.features(folded, tuning, correct=False)
+                if feats:
+                    raw[topic_id].append(feats)
+                    self._phrases.append(_Phrase(topic_id, _fuzz_text(folded), dict(feats)))
+                    self.vocab.learn(feats)
         answers: dict[str, Counter[str]] = defaultdict(Counter)
         for entry in knowledge.faq.values():
             text = " ".join(entry.answer[lang] for lang in LANGS)
