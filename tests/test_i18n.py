@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.pofile import read_po
 
-from bot import i18n, stats
+from bot import i18n, inbox, stats
 from bot.dialogue import Engine, Event, State, command_menu
 from bot.dialogue.handoff import NOTICES
 from bot.i18n import (
@@ -197,6 +197,32 @@ TOUR: list[Event] = [
 ]
 
 
+def _tour_the_inbox(knowledge, lang) -> None:
+    """Every inbox message: the summary (groups, none), a group, its out-of-scope classes, the
+    search's results (some, none), and each way a group ends."""
+    question = {"en": "how much is a lost card", "zh": "補發金卡要多少錢"}[lang]
+    at = datetime(2026, 11, 21, tzinfo=UTC)
+    items = tuple(
+        inbox.Item(source, n, question, lang, reason, topic, at)
+        for n, (source, reason, topic) in enumerate(
+            [("u", "no-match", None), ("u", "out-of-scope", None),
+             ("f", "thumbs-down", "replacement-card")] * 3, 1)
+    )  # fmt: skip
+    group = inbox.Group(7, items, (Scored("replacement-card", 0.4),), ("daily-life", "tax"))
+    since = datetime(2026, 11, 1, tzinfo=UTC)
+    inbox.inbox_replies([group] * 9, knowledge, since=since, lang=lang)
+    inbox.inbox_replies([], knowledge, since=since, lang=lang)
+    inbox.group_reply(replace(group, candidates=()), knowledge, lang=lang)
+    inbox.scopes_reply(group, knowledge, lang=lang)
+    inbox.search_results_reply(7, "lost", ["replacement-card"], knowledge, lang=lang)
+    inbox.search_results_reply(7, "zzz", [], knowledge, lang=lang)
+    for outcome in ("replacement-card", "oos:tax", inbox.IGNORED):
+        handled = inbox.Handled(inbox.DONE, 7, outcome, 9, 3)
+        inbox.handled_reply(handled, knowledge, lang=lang, staff="Ann")
+    handled = inbox.Handled(inbox.ALREADY, 7, "replacement-card")
+    inbox.handled_reply(handled, knowledge, lang=lang, staff="Ann")
+
+
 @pytest.mark.parametrize("lang", ["en", "zh", "zh-hans"])
 def test_every_template_renders_in_both_languages(knowledge, matcher, monkeypatch, lang):
     rendered: list[tuple[str, str]] = []
@@ -241,6 +267,8 @@ def test_every_template_renders_in_both_languages(knowledge, matcher, monkeypatc
     stats.report_html(  # /stats, for staff
         stats.Report(date(2026, 11, 16), date(2026, 11, 30), [week]), lang
     )
+    monkeypatch.setattr("bot.inbox.render", recording)
+    _tour_the_inbox(knowledge, lang_of(lang))  # the inbox: staff read Traditional or English
     offered = set() if lang == "zh-hans" else {"simplified_offer.html"}  # reads 简体 already
     assert {name for name, _ in rendered} | {"simplified_offer.html"} == set(template_names())
     assert {name for name, _ in rendered} & {"simplified_offer.html"} == offered

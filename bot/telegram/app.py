@@ -35,7 +35,8 @@ from telegram.ext import (
 from bot.config import Settings
 from bot.dialogue import Engine, command_menu
 from bot.i18n import render
-from bot.telegram import handlers, handoff, webhook
+from bot.learning import LiveMatcher
+from bot.telegram import handlers, handoff, inbox, webhook
 from bot.telegram.desk import DESK_KEY, Desk
 from bot.telegram.sending import SharedBudget, rate_limiter
 from bot.textnorm import Lang
@@ -117,10 +118,9 @@ def build_application(
         prepare(db)
     if engine is None:
         from bot.knowledge import load_knowledge
-        from bot.matching import Matcher
 
         knowledge = load_knowledge()
-        engine = Engine(knowledge, Matcher(knowledge))
+        engine = Engine(knowledge, LiveMatcher(knowledge, db))  # type: ignore[arg-type]
     builder = (
         ApplicationBuilder()
         .token(token)
@@ -175,6 +175,14 @@ def add_handlers(
     it, so the narrow command handlers come before the catch-all ones."""
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     groups = filters.ChatType.GROUPS & filters.UpdateType.MESSAGE
+    staff = inbox.staff_only(staff_ids, staff_chat_id) & filters.UpdateType.MESSAGE
+    # Staff's words for a topic, replied to the inbox's prompt: first, so that in a ticket's
+    # topic they are not relayed to the applicant, and elsewhere not read as a question.
+    application.add_handler(
+        MessageHandler(
+            staff & filters.TEXT & ~filters.COMMAND & inbox.RepliesToSearch(), inbox.inbox_search
+        )
+    )
     if staff_chat_id is not None:
         # The staff's replies in a ticket's topic, before anything reads group messages: they
         # go to the ticket's applicant. Commands (staff tools) and service messages do not.
@@ -199,6 +207,15 @@ def add_handlers(
     if staff_chat_id is not None:
         staff_places |= filters.Chat(staff_chat_id) & filters.UpdateType.MESSAGE
     application.add_handler(CommandHandler("stats", handlers.staff_stats, staff_places))
+    # /inbox where staff work (the staff group, or STAFF_IDS in private); elsewhere unknown.
+    application.add_handler(CommandHandler("inbox", inbox.inbox_command, staff))
+    # The inbox's buttons before the engine's: staff's presses are handled here, anyone else's
+    # is passed on to the engine (which says the button has expired).
+    application.add_handler(
+        CallbackQueryHandler(
+            inbox.inbox_button(staff_ids, staff_chat_id), pattern=inbox.CALLBACK_PATTERN
+        )
+    )
     # /start before the catch-all commands: it carries deep-link payloads.
     application.add_handler(CommandHandler("start", handlers.start, filters.UpdateType.MESSAGE))
     # Every other command, in private chats and groups alike (a command addresses the bot).
@@ -338,6 +355,9 @@ async def publish_profile(application: Application) -> None:  # type: ignore[typ
 
 
 async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
+    matcher = application.bot_data[DESK_KEY].engine.matcher
+    if isinstance(matcher, LiveMatcher):
+        matcher.watch()  # learned questions reach this process within a minute
     try:
         await publish_profile(application)
     except TelegramError as exc:  # the bot answers fine without; try again at the next start
@@ -345,6 +365,9 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
 
 
 async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+    matcher = application.bot_data[DESK_KEY].engine.matcher
+    if isinstance(matcher, LiveMatcher):
+        matcher.close()
     application.bot_data[DESK_KEY].close()
 
 
