@@ -17,6 +17,8 @@ from bot.textnorm import Lang
 from bot.yamlsrc import Problem
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine as Database
+
     from bot.routing import Router
 
 EXIT_USAGE = 2
@@ -462,6 +464,86 @@ def _cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def _database() -> Database:
+    """The database of DATABASE_URL, ready (SQLite migrated).
+
+    Raises:
+        SchemaError, UnwritableDatabase: it is not.
+    """
+    from bot.config import Settings
+    from bot.storage import create_db_engine, prepare
+
+    db = create_db_engine(Settings().database_url)
+    prepare(db)
+    return db
+
+
+def _cmd_inbox(args: argparse.Namespace) -> int:
+    """The help desk's inbox: unanswered questions and 👎 answers since a date, grouped by
+    similarity, with counts, the best topics and the language (as /inbox shows them)."""
+    from datetime import datetime, time, timedelta
+
+    from bot import inbox
+    from bot.dates import TAIPEI, DateInputError, parse_date, taipei_today
+    from bot.learning import LiveMatcher
+    from bot.redact import configure_logging
+    from bot.storage import SchemaError, UnwritableDatabase
+
+    configure_logging("WARNING")
+    today = taipei_today()
+    try:
+        day = parse_date(args.since, today=today) if args.since else today - timedelta(days=30)
+    except DateInputError as exc:
+        print(f"--since: {exc.message('en')}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        db = _database()
+    except (SchemaError, UnwritableDatabase) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    knowledge = load_knowledge()
+    since = datetime.combine(day, time(), tzinfo=TAIPEI)
+    groups = inbox.open_inbox(db, LiveMatcher(knowledge, db), since=since)  # type: ignore[arg-type]
+    if args.json:
+        out = {"since": day.isoformat(), "groups": [g.as_json(knowledge) for g in groups]}
+        print(json.dumps(out, ensure_ascii=False))
+    else:
+        print(inbox.inbox_text(groups, knowledge, since=since))
+    return 0
+
+
+def _cmd_learned(args: argparse.Namespace) -> int:
+    """Learned questions: `export` writes them into the knowledge files' sample questions
+    (negatives into out_of_scope.yaml) for review in git, then checks the content."""
+    from pathlib import Path
+
+    from bot import learning
+    from bot.redact import configure_logging
+    from bot.storage import SchemaError, UnwritableDatabase
+
+    configure_logging("WARNING")
+    try:
+        db = _database()
+    except (SchemaError, UnwritableDatabase) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    root = Path(args.knowledge) if args.knowledge else learning.KNOWLEDGE_DIR
+    try:
+        report = learning.export(db, root)
+    except learning.ExportError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    for path, count in sorted(report.written.items()):
+        print(f"{path}: {count} question(s) added")
+    for skipped in report.skipped:
+        print(f"left out: {skipped}")
+    print(f"learned questions: {report.total} exported, {report.already} already in the files, "
+          f"{len(report.skipped)} left out")  # fmt: skip
+    for problem in report.problems:
+        print(problem)
+    return 1 if report.problems else 0
+
+
 def _cmd_migrate(args: argparse.Namespace) -> int:
     """Upgrade the database (DATABASE_URL) to the latest migration."""
     from sqlalchemy.exc import OperationalError
@@ -500,6 +582,13 @@ def build_parser() -> argparse.ArgumentParser:
     console.add_argument("--start", default="", metavar="PAYLOAD", help="open a deep link")
     console.add_argument("--user", type=int, help="chat as another user id (default 0)")
     add("migrate", _cmd_migrate)
+    inbox = add("inbox", _cmd_inbox)
+    inbox.add_argument("--since", metavar="DATE", help="default: 30 days ago (Asia/Taipei)")
+    inbox.add_argument("--json", action="store_true", help="the groups as one JSON object")
+    learned = add("learned", _cmd_learned)
+    learned.add_argument("action", choices=("export",), help="export: into the knowledge files")
+    learned.add_argument("--knowledge", metavar="DIR", help="the knowledge folder to write "
+                         "(default: the project's knowledge/)")  # fmt: skip
     remind = add("remind", _cmd_remind)
     remind.add_argument("--dry-run", action="store_true", help="list what is due; send nothing")
     remind.add_argument("--now", metavar="ISO", help="the clock, e.g. 2027-02-28T10:00 "
