@@ -375,7 +375,7 @@ def _cmd_console(args: argparse.Namespace) -> int:
     from bot.config import Settings
     from bot.console import COLOURS, CONSOLE_USER_ID, PLAIN, Console, echo_input, wants_colour
     from bot.dialogue import Engine
-    from bot.matching import Matcher
+    from bot.learning import LiveMatcher
     from bot.redact import configure_logging
     from bot.storage import (
         DatabaseFileGone,
@@ -394,9 +394,11 @@ def _cmd_console(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     knowledge = load_knowledge()
+    matcher = LiveMatcher(knowledge, db)
+    matcher.watch()  # what staff teach from the inbox, within a minute
     console = Console(
         db,
-        Engine(knowledge, Matcher(knowledge)),
+        Engine(knowledge, matcher),  # type: ignore[arg-type]
         style=COLOURS if wants_colour(sys.stdout) else PLAIN,
         user_id=CONSOLE_USER_ID if args.user is None else args.user,
         language=args.lang or os.environ.get("LC_ALL") or os.environ.get("LANG"),

@@ -26,6 +26,7 @@ from sqlmodel import Session, select
 from bot.knowledge import KNOWLEDGE_DIR, Knowledge, check_knowledge
 from bot.matching import DEFAULT_TUNING, OUT_OF_SCOPE_PREFIX, Matcher, MatchResult, Scored, Tuning
 from bot.models import LearnedQuestion
+from bot.storage import DatabaseFileGone
 from bot.textnorm import Lang, detect_lang, normalize
 from bot.yamlsrc import Problem
 
@@ -137,8 +138,10 @@ class LiveMatcher:
         while not self._stop.wait(self.interval):
             try:
                 self.refresh()
-            except SQLAlchemyError as exc:  # the database is away: keep what we have, retry
+            except (SQLAlchemyError, DatabaseFileGone) as exc:  # keep what we have; retry
                 log.warning("could not check for learned questions: %s", type(exc).__name__)
+            except Exception:  # a watcher that dies would stop learning without a word
+                log.exception("could not rebuild the matcher with the learned questions")
 
     def close(self) -> None:
         """Stop watching (the thread ends within a moment)."""
