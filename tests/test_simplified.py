@@ -293,6 +293,17 @@ def test_language_offers_three_and_switching_keeps_what_is_stored(db, engine):
     assert "好的，我會用中文回覆。" in back.text and chat.state().lang == "zh"
 
 
+def test_forgetting_gives_the_chat_menu_back_to_telegrams_language(db, engine):
+    chat = Chat(db, engine, lang="zh")
+    chat.start()
+    chat.command("language")
+    chat.press("简体中文")
+    chat.command("forget")
+    [forgotten] = chat.press_data("1:fg:1")
+    assert forgotten.commands == "zh"  # zh-hant: the chat's menu in 繁體 again
+    assert chat.state().lang is None
+
+
 def test_existing_users_keep_their_language(db, engine):
     """Stored "zh" and "en" mean what they meant: 繁體 and English, whatever Telegram says."""
     chat = Chat(db, engine, lang="zh-hans")

@@ -22,6 +22,7 @@ from bot.dialogue.core import (
     Dispatcher,
     Effect,
     Event,
+    ForgetUser,
     Outcome,
     Reply,
     State,
@@ -72,6 +73,9 @@ class Engine:
         language = state.lang or language_of(event.language)
         with showing(language):
             replies, new_state, effects = self._handle(event, state, language, today, now)
+        if any(isinstance(effect, ForgetUser) for effect in effects) and replies:
+            # Forgotten: the chat's own command menu (a language chosen) follows Telegram again.
+            replies[-1] = replace(replies[-1], commands=language_of(event.language))
         if (new_state.lang or language_of(event.language)) == HANS:  # also: just chosen
             replies = [in_simplified(reply) for reply in replies]
         return replies, new_state, effects
