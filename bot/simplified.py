@@ -20,8 +20,9 @@ from bot.yamlsrc import Problem
 
 _TW2SP = opencc.OpenCC("tw2sp")
 
-# Reviewed against every Traditional text of the bot (`python -m bot check` lists the phrases the
-# converter changes beyond characters). Traditional phrase -> what a mainland reader expects here.
+# Reviewed against every phrase the converter changes beyond characters (its usage table) in the
+# bot's Traditional texts: content, catalogue, code. Traditional phrase -> what a mainland reader
+# expects here; the Traditional side is matched before conversion, so only its own text changes.
 OVERRIDES: dict[str, str] = {
     # 資料 is "information, documents" here (資料異動, 個人資料); tw2sp makes it 数据, "data".
     "資料": "资料",
