@@ -1,12 +1,13 @@
 """The help desk's side of "Ask a person", in the forum topics of the staff group.
 
-An applicant's request opens a topic (named with their first name and language, never an
-identifier) with the question, the bot's closest answers and the staff's buttons; the applicant's
-messages are posted there while the request is open. The staff's messages in the topic are copied
-to the applicant as the bot (copied, not forwarded: the staff's names stay private), and only to
-the applicant of that topic's ticket. "Answered ✔" closes the ticket and asks the applicant
-whether it helped, "Send answer: …" sends a FAQ answer in the applicant's language, "Block"
-closes it and refuses further requests. Routing lives in the tickets table (`bot.tickets`), so
+An applicant's request opens their topic (named with their first name and language, never an
+identifier; reopened and renamed when they ask again) with the question, the bot's closest
+answers and the staff's buttons; the applicant's messages are posted there while the request is
+open. The staff's messages in the topic are copied to the applicant as the bot (copied, not
+forwarded: the staff's names stay private), and only to the applicant of that topic's ticket.
+"Answered ✔" closes the ticket and asks the applicant whether it helped, "Send answer: …" sends a
+FAQ answer in the applicant's language, "Block" (once confirmed) closes it and refuses further
+requests. Routing lives in the tickets table (`bot.tickets`), so
 any process serves any topic. `close_stale` is the 7-day expiry, run by `python -m bot remind`.
 """
 
