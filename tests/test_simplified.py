@@ -478,3 +478,18 @@ def test_ask_json_keeps_lang_and_says_how_the_reply_is_shown(capsys):
     assert main(["ask", "--lang", "zh-hans", "我的金卡2027年6月30日到期，什麼時候可以延期？"]) == 0
     out = capsys.readouterr().out
     assert "「線上申辦」" in out and "2027年3月1日星期一" in out and "什么时候可以申请延期" in out
+
+
+def test_the_forms_field_names_reach_a_simplified_reader_as_the_platform_shows_them():
+    """The guides list the form's fields by their on-screen names; unquoted, OpenCC turned
+    「出生日期(西元)」 into 出生日期(公元), a field the platform does not show."""
+    from bot.knowledge import load_knowledge
+
+    knowledge = load_knowledge()
+    for guide in knowledge.guides.values():
+        for step in guide.steps:
+            shown = to_simplified(step.body.zh)
+            assert "公元" not in shown, (guide.id, step.n)
+            for field in ("出生日期(西元)", "護照效期(西元)"):
+                if field in step.body.zh:
+                    assert f"「{field}」" in shown, (guide.id, step.n, field)
