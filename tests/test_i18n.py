@@ -277,7 +277,7 @@ def test_every_template_renders_in_both_languages(knowledge, matcher, monkeypatc
         assert bool(re.search(r"[\u4e00-\u9fff]", text)) == (lang != "en") or name in {
             "simplified_offer.html",  # to a Simplified writer, in Chinese whatever their language
             "welcome.html",  # "就業金卡" in English too
-            "help.html",  # "/language — 中文 / English"
+            "help.html",  # "/language — English / 繁體中文 / 简体中文"
             "answer.html",  # content quotes the platform's Chinese labels
             "step.html",
             "guide_overview.html",

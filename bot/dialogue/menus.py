@@ -17,7 +17,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("guides", N_("Step-by-step guides")),
     ("deadlines", N_("My deadlines")),
     ("reminders", N_("My reminders")),
-    ("language", N_("中文 / English")),
+    ("language", N_("English / 繁體中文 / 简体中文")),
     ("cancel", N_("Leave what you are doing")),
     ("mydata", N_("What I store about you")),
     ("forget", N_("Delete everything I store about you")),
