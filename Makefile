@@ -52,6 +52,7 @@ bench: $(TEST_STAMP)
 	$(BIN)/python bench/telegram.py
 	$(BIN)/python bench/burst.py
 	$(BIN)/python bench/reminders.py
+	$(BIN)/python bench/learning.py
 
 locales/%/LC_MESSAGES/messages.mo: locales/%/LC_MESSAGES/messages.po | $(STAMP)
 	$(BIN)/pybabel -q compile -d locales -l $*

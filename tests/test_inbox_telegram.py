@@ -170,3 +170,31 @@ async def test_only_staff_reach_the_inbox(
     assert text_of(forged).startswith("This button has expired")
     assert "ignored by Staff" in text_of(ignored)
     assert "already handled" in text_of(stale)
+
+
+async def test_the_inbox_answers_in_the_forum_topic_it_was_asked_in(
+    fake: FakeBotApi, bot: Application
+) -> None:
+    desk_group = fake.group("Gold Card help desk", id=STAFF_CHAT, forum=True)
+    thread = 77
+    fake.topics.setdefault(STAFF_CHAT, {})[thread] = {"name": "Inbox", "closed": False}
+    ada = fake.user("Ada")
+    mei = fake.user("Mei", id=STAFF_ID + 1)
+    await say(fake, fake.command(ada, "start"))
+    await say(fake, fake.message(ada, "the card went through the washing machine"))
+
+    summary, group = await say(
+        fake, fake.message(mei, "/inbox", chat=desk_group, thread_id=thread), count=2
+    )
+    message = group_message(fake, desk_group, "washing machine")
+    await press(fake, mei, "🔎", message=message)
+    prompt = fake.last_bot_message(STAFF_CHAT)
+    assert prompt is not None
+    (found,) = await say(fake, fake.message(mei, "damaged card", chat=desk_group,
+                                            thread_id=thread, reply_to=prompt))  # fmt: skip
+
+    for call in (summary, group, found):
+        assert call.get("message_thread_id") == thread
+    assert prompt.get("message_thread_id") == thread
+    assert "topics for “damaged card”" in text_of(found)
+    assert fake.bot_messages(ada["id"])[-1]["text"].startswith("Sorry")  # nothing relayed
