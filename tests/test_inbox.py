@@ -206,10 +206,9 @@ def test_assigned_questions_and_their_paraphrases_are_answered_afterwards(shared
     before_paraphrases = {q: decision(router, q) for q in DAMAGED_PARAPHRASES}
     assert all(kind != "answer" or topic != "replacement-card" for kind, topic in
                [*before.values(), *before_paraphrases.values()])  # fmt: skip
-    assert [before[q] for q, _ in NOT_COVERED] == [
-        ("answer", "approval-letter"),
-        ("answer", "renewal-hk-macau"),
-    ]
+    # (both answered wrongly when this was written: approval-letter, renewal-hk-macau)
+    assert all(before[q] != ("decline", "gold-card-gaps") for q, _ in NOT_COVERED)
+    assert decision(router, NOT_COVERED_PARAPHRASES[0]) != ("decline", "gold-card-gaps")
     ask(shared_db, DAMAGED + NOT_COVERED)
     groups = inbox.open_inbox(shared_db, live, since=LONG_AGO)
     for group in groups:
@@ -294,3 +293,32 @@ def test_open_inbox_since_a_day_counts_the_questions_of_that_window(db, matcher,
     since = datetime.now(UTC) - timedelta(days=days) + timedelta(hours=1 if days == 0 else 0)
     groups = inbox.open_inbox(db, matcher, since=since)
     assert sum(g.count for g in groups) == (0 if days == 0 else 1)
+
+
+def test_two_staff_at_once_group_and_handle_each_question_once(shared_db, matcher):
+    """Two /inbox at the same moment put each question in one group; two presses on one group
+    at the same moment handle it once (the other is told it was handled already)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    ask(shared_db, [("the card went through the washing machine", "en"),
+                    ("my gold card went through the washing machine", "en"),
+                    ("can I bring my cat to Taiwan", "en")])  # fmt: skip
+    with ThreadPoolExecutor(2) as pool:
+        listed = list(pool.map(lambda _: inbox.open_inbox(shared_db, matcher, since=LONG_AGO),
+                               range(2)))  # fmt: skip
+    assert listed[0] == listed[1]
+    assert sorted(g.count for g in listed[0]) == [1, 2]
+    washing = next(g for g in listed[0] if g.count == 2)
+
+    def press(staff: int) -> inbox.Handled:
+        return inbox.handle_group(
+            shared_db, group_id=washing.id, outcome="replacement-card", staff_id=staff
+        )
+
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(press, [1, 2]))
+
+    assert sorted(r.status for r in results) == [inbox.ALREADY, inbox.DONE]
+    with Session(shared_db) as session:
+        learned = session.exec(select(LearnedQuestion)).all()
+    assert len(learned) == 2 and len({q.learned_by for q in learned}) == 1
