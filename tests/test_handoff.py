@@ -377,6 +377,7 @@ async def test_while_a_ticket_is_open_commands_and_ask_reach_the_bot_and_close_e
     (help_text,) = await to_chat(fake, fake.command(mei, "help"), mei["id"])
     assert "把您的問題轉給客服真人" in text_of(help_text) and "您的請求" in text_of(help_text)
     assert "🙋 請真人協助" not in labels(fake.last_bot_message(mei["id"]))  # one at a time
+    assert "✖️ 關閉我的請求" in labels(fake.last_bot_message(mei["id"]))  # the way back
     opened = [m for m in fake.bot_messages(mei["id"]) if "✖️ 關閉我的請求" in labels(m)][-1]
     (closed,) = await press(fake, mei, "✖️", mei["id"], message=opened)
     assert "已關閉" in text_of(closed)

@@ -91,10 +91,13 @@ def menu_keyboard(turn: Turn, state: State) -> Keyboard:
 
 
 def ask_person_row(turn: Turn, state: State) -> tuple[Button, ...]:
-    """ "Ask a person" (`bot.dialogue.handoff`) when there is a help desk to ask and the user has
-    no request open (or blocked) already."""
-    if not turn.handoff or state.ticket is not None:
+    """The help desk's button (`bot.dialogue.handoff`) when there is one to ask: "Ask a person";
+    while the user's request is open "Close my request", so the way back to the bot's answers is
+    always in the menu; nothing for a user the help desk blocked."""
+    if not turn.handoff or state.ticket == "blocked":
         return ()
+    if state.ticket == "open":
+        return (turn.button("✖️ Close my request", cb.HandoffClose()),)
     return (turn.button("🙋 Ask a person", cb.HandoffAsk()),)
 
 
