@@ -546,6 +546,14 @@ def _cmd_learned(args: argparse.Namespace) -> int:
     return 1 if report.problems else 0
 
 
+def _cmd_announce(args: argparse.Namespace) -> int:
+    """Send an announcement (a YAML file: en, zh, optionally a guide or topic button) once to
+    every active user who turned on news in /settings, paced like reminders."""
+    from bot.announcements import run
+
+    return run(path=args.file, dry_run=args.dry_run, rate=args.rate)
+
+
 def _cmd_migrate(args: argparse.Namespace) -> int:
     """Upgrade the database (DATABASE_URL) to the latest migration."""
     from sqlalchemy.exc import OperationalError
@@ -597,6 +605,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "(Asia/Taipei unless an offset is given); default: now")  # fmt: skip
     remind.add_argument("--rate", type=float, metavar="N",
                         help="messages a second (default: BROADCAST_RATE, else 25)")  # fmt: skip
+    announce = add("announce", _cmd_announce)
+    announce.add_argument("file", metavar="FILE", help="the announcement (YAML)")
+    announce.add_argument("--dry-run", action="store_true",
+                          help="check the file, count the recipients, send nothing")  # fmt: skip
+    announce.add_argument("--rate", type=float, metavar="N",
+                          help="messages a second (default: BROADCAST_RATE, else 25)")  # fmt: skip
     add("run", _cmd_run)
     stats = add("stats", _cmd_stats)
     stats.add_argument("--since", metavar="DATE", help="from this date's week (default: the "

@@ -252,6 +252,21 @@ class CancelAllReminders(Action):
 
 
 @dataclass(frozen=True)
+class News(Action):
+    """In /settings: turn "News about procedure changes" on or off."""
+
+    tag = "nw"
+    on: bool
+
+
+@dataclass(frozen=True)
+class NewsStop(Action):
+    """On an announcement: no more news (answered with a new message, the news stays)."""
+
+    tag = "ns"
+
+
+@dataclass(frozen=True)
 class StopReminders(Action):
     """On a reminder, "Done — stop these reminders": cancel the rest of that kind's reminders."""
 

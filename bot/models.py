@@ -67,6 +67,9 @@ class User(SQLModel, table=True):
     active: bool = True  # False once Telegram says the user blocked the bot
     offered_hans: bool = Field(default=False, sa_column_kwargs={"server_default": sa_false()})
     version: int = 0
+    # "News about procedure changes" (/settings), off by default: None, or the language the
+    # chat was in when the user turned it on (a chosen `language` wins when sending).
+    news: str | None = Field(default=None, max_length=8)
 
 
 class ConversationState(SQLModel, table=True):
@@ -272,3 +275,45 @@ class LearnedQuestion(SQLModel, table=True):
     lang: str = Field(max_length=8)
     learned_by: int | None = Field(default=None, sa_type=BigInteger)  # staff's Telegram id
     created_at: datetime = _when()
+
+
+class Announcement(SQLModel, table=True):
+    """A news message about a procedure change (`python -m bot announce FILE`), in both
+    languages, with an optional guide or topic button. `key` names it: the file's `id`, else a
+    hash of its content, so announcing the same file again sends nobody a second copy."""
+
+    __tablename__ = "announcements"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=80, unique=True)
+    text_en: str
+    text_zh: str
+    button: str | None = Field(default=None, max_length=80)  # "guide:renew[:3]" | "topic:<id>"
+    created_at: datetime = _when()
+
+
+class AnnouncementDelivery(SQLModel, table=True):
+    """One announcement to one user who opted in, and where the sender is with it: the same
+    claims, lease and statuses as a `Reminder` (see there), due at `send_at`. One row per
+    announcement and user: the unique pair is what keeps a second run from sending again."""
+
+    __tablename__ = "announcement_deliveries"
+    __table_args__ = (
+        UniqueConstraint("announcement_id", "user_id"),
+        Index("ix_announcement_deliveries_status_send_at", "status", "send_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    announcement_id: int = Field(
+        sa_column=Column(
+            ForeignKey("announcements.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    user_id: int = _user_id(index=True)
+    send_at: datetime = Field(sa_type=DateTime(timezone=True))
+    status: str = Field(default="scheduled", max_length=12)
+    attempts: int = 0
+    lease_until: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    claimed_by: str | None = Field(default=None, max_length=40)
+    last_error: str | None = Field(default=None, max_length=300)
+    sent_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))

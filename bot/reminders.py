@@ -33,7 +33,8 @@ from telegram.request import HTTPXRequest
 
 from bot import storage, tickets
 from bot.dates import TAIPEI, taipei_today
-from bot.dialogue import Engine
+from bot.dialogue import Engine, Reply
+from bot.models import Reminder as ReminderRow
 from bot.models import utcnow
 from bot.storage import FAILED, INACTIVE, SEND, SENT, SKIPPED, STOPPED, DueReminder
 from bot.telegram.handoff import close_stale
@@ -78,8 +79,8 @@ class Summary:
         """Whether the run left something it should have done (the exit status says so)."""
         return self.stopped or self.unrecorded > 0
 
-    def line(self) -> str:
-        text = f"reminders: {self.sent} sent, {self.skipped} skipped, {self.failed} failed"
+    def line(self, what: str = "reminders") -> str:
+        text = f"{what}: {self.sent} sent, {self.skipped} skipped, {self.failed} failed"
         if self.retrying:
             text += f", {self.retrying} to retry on a later run"
         if self.unrecorded:
@@ -158,8 +159,12 @@ class ReminderSender:
     """One run of the sender over a database, the engine (for the texts) and a `telegram.Bot`.
 
     `now` is the clock due reminders and leases are measured against (the CLI's `--now` fixes
-    it); the pacing is by the real clock.
+    it); the pacing is by the real clock. The announcement sender (`bot.announcements`) is this
+    sender over another table (`table`): it claims (`_claim`), skips (`_skip_reasons`) and
+    renders (`_render`) its own rows, and everything else is the same.
     """
+
+    table: storage.Queue = ReminderRow
 
     def __init__(
         self,
@@ -194,14 +199,7 @@ class ReminderSender:
         started = time.monotonic()
         try:
             while time_budget is None or time.monotonic() - started < time_budget:
-                batch = self._db(
-                    storage.claim_due_reminders,
-                    self.db,
-                    now=self.now(),
-                    lease=self.lease,
-                    claimant=self.claimant,
-                    limit=self.batch_size,
-                )
+                batch = self._claim()
                 if not batch:
                     break
                 await self.send_batch(batch)
@@ -219,7 +217,7 @@ class ReminderSender:
         """
         today = taipei_today(self.now())
         to_send: list[DueReminder] = []
-        for item, reason in zip(batch, skip_reasons(batch, today=today), strict=True):
+        for item, reason in zip(batch, self._skip_reasons(batch, today), strict=True):
             if reason is None:
                 to_send.append(item)
             else:
@@ -235,17 +233,39 @@ class ReminderSender:
                     ids=[i.id for i in to_send[n:]],
                     claimant=self.claimant,
                     until=self.now() + self.lease,
+                    table=self.table,
                 )
                 renewed = time.monotonic()
             await self.pacer.wait()
             await self._deliver(item, today)
 
+    def _claim(self) -> Sequence[Any]:
+        """Claim the next batch of due reminders.
+
+        Raises:
+            DatabaseDown: the database failed twice in a row.
+        """
+        return self._db(
+            storage.claim_due_reminders,
+            self.db,
+            now=self.now(),
+            lease=self.lease,
+            claimant=self.claimant,
+            limit=self.batch_size,
+        )
+
+    def _skip_reasons(self, batch: Sequence[Any], today: date) -> list[str | None]:
+        return skip_reasons(batch, today=today)
+
+    def _render(self, item: Any, today: date) -> Reply:
+        return self.engine.reminder(
+            item.reminder, item.reminder.lang, today=today, bot_username=self.bot.username
+        )
+
     async def _deliver(self, item: DueReminder, today: date) -> None:
         """Send one reminder, if it is still to be sent, and record how it went."""
         try:
-            reply = self.engine.reminder(
-                item.reminder, item.reminder.lang, today=today, bot_username=self.bot.username
-            )
+            reply = self._render(item, today)
         except Exception as exc:  # one unrenderable row must not stop everyone else's
             log.exception("reminder %s cannot be rendered", item.id)
             self._finish(item, FAILED, f"cannot render: {exc!r}")
@@ -260,6 +280,7 @@ class ReminderSender:
                 claimant=self.claimant,
                 now=self.now(),
                 lease=self.lease,
+                table=self.table,
             )
             if check != SEND:
                 if check in (STOPPED, INACTIVE):
@@ -276,7 +297,13 @@ class ReminderSender:
                     return
                 log.warning("flood control: waiting %g s as Telegram asks", seconds)
                 # Nothing went out: scheduled again while we wait, so the user may cancel it.
-                self._db(storage.unsend, self.db, reminder_id=item.id, claimant=self.claimant)
+                self._db(
+                    storage.unsend,
+                    self.db,
+                    reminder_id=item.id,
+                    claimant=self.claimant,
+                    table=self.table,
+                )
                 self.pacer.hold(seconds)
                 await self.pacer.wait()
                 continue
@@ -308,6 +335,7 @@ class ReminderSender:
                 reminder_id=item.id,
                 claimant=self.claimant,
                 status=SENT,
+                table=self.table,
             )
         except DatabaseDown:
             self.summary.unrecorded += 1  # still "sending": the next run repeats this one
@@ -336,6 +364,7 @@ class ReminderSender:
             claimant=self.claimant,
             status=status,
             reason=reason,
+            table=self.table,
         )
         if status == FAILED:
             log.warning("reminder %s failed: %s", item.id, reason)
@@ -355,6 +384,7 @@ class ReminderSender:
             claimant=self.claimant,
             reason=reason,
             until=self.now() + self.retry_delay,
+            table=self.table,
         )
         log.info("reminder %s: %s; retrying on a later run", item.id, reason)
         self.summary.retrying += 1

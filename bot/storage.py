@@ -30,7 +30,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, or_, update
+from sqlalchemy import Connection, Engine, create_engine, event, func, literal, or_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -58,6 +58,7 @@ from bot.dialogue import (
 )
 from bot.i18n import LANGUAGES, lang_of
 from bot.models import (
+    Announcement,
     ConversationState,
     Feedback,
     HandledUpdate,
@@ -65,6 +66,7 @@ from bot.models import (
     User,
     utcnow,
 )
+from bot.models import AnnouncementDelivery as DeliveryRow
 from bot.models import Reminder as ReminderRow
 from bot.models import SavedDate as SavedDateRow
 from bot.redact import redact
@@ -87,6 +89,10 @@ MAX_REASON = 300
 # that long; every so many updates (ids are consecutive), the unit of work prunes older ones.
 KEEP_HANDLED_UPDATES = timedelta(days=1)
 PRUNE_HANDLED_EVERY = 500
+
+
+# The tables the sender's claims and leases work on: reminders, and announcement deliveries.
+Queue = type[ReminderRow] | type[DeliveryRow]
 
 
 class ConcurrentUpdateError(RuntimeError):
@@ -517,6 +523,7 @@ def load_state(session: Session, *, user_id: int) -> tuple[State, int | None]:
         ticket=tickets.ticket_state(session, user_id=user_id),
         answers=_sent_answers(conversation.answers),
         offered_hans=user.offered_hans,
+        news=next((lang for lang in LANGUAGES if lang == user.news), None),
     )
     return state, user.version
 
@@ -577,6 +584,7 @@ def store_state(
                 last_seen=seen,
                 version=1,
                 offered_hans=state.offered_hans,
+                news=state.news,
             )
         )
         session.flush()  # IntegrityError here if another worker created the user meanwhile
@@ -590,6 +598,7 @@ def store_state(
                 last_seen=seen,
                 active=True,
                 offered_hans=state.offered_hans,
+                news=state.news,
             )
         )
         if result.rowcount != 1:
@@ -742,7 +751,7 @@ def forget_user(session: Session, *, user_id: int) -> tickets.DeleteTopics | Non
     """Delete every row about the user (the logs hold no user id); the topics of their
     tickets, for the caller to delete from the staff group."""
     topics = tickets.forget(session, user_id=user_id)
-    for table in (ReminderRow, SavedDateRow, ConversationState):
+    for table in (ReminderRow, DeliveryRow, SavedDateRow, ConversationState):
         session.exec(delete(table).where(table.user_id == user_id))  # type: ignore[arg-type]
     session.exec(delete(User).where(User.id == user_id))  # type: ignore[arg-type]
     return topics
@@ -783,13 +792,13 @@ class DueReminder:
     active: bool  # False: the user blocked the bot
 
 
-def _due_now(now: datetime) -> tuple[Any, ...]:
+def _due_now(now: datetime, table: Queue = ReminderRow) -> tuple[Any, ...]:
     """Scheduled (or left "sending" by a killed sender), due at or before `now`, and not held by
     a sender's unexpired lease."""
     return (
-        ReminderRow.status.in_((SCHEDULED, SENDING)),  # type: ignore[attr-defined]
-        ReminderRow.send_at <= now,  # type: ignore[operator]
-        or_(ReminderRow.lease_until.is_(None), ReminderRow.lease_until <= now),  # type: ignore[union-attr,operator]
+        table.status.in_((SCHEDULED, SENDING)),  # type: ignore[attr-defined]
+        table.send_at <= now,  # type: ignore[operator]
+        or_(table.lease_until.is_(None), table.lease_until <= now),  # type: ignore[union-attr,operator]
     )
 
 
@@ -804,30 +813,37 @@ def claim_due_reminders(
     SQLite the transaction holds the database's write lock from BEGIN. A sender killed before
     sending leaves its claims to the next run once the lease has expired.
     """
+    with Session(db) as session:
+        ids = _claim(session, ReminderRow, now=now, lease=lease, claimant=claimant, limit=limit)
+        claimed = _with_users(session, ReminderRow.id.in_(ids)) if ids else []  # type: ignore[union-attr]
+        session.commit()
+    return claimed
+
+
+def _claim(
+    session: Session, table: Queue, *, now: datetime, lease: timedelta, claimant: str, limit: int
+) -> list[int]:
+    """Claim up to `limit` due rows of `table` (see `claim_due_reminders`); their ids."""
     now = now.astimezone(UTC)
     candidates = (
-        select(ReminderRow.id)
-        .where(*_due_now(now))
-        .order_by(ReminderRow.send_at, ReminderRow.id)  # type: ignore[arg-type]
+        select(table.id)
+        .where(*_due_now(now, table))
+        .order_by(table.send_at, table.id)  # type: ignore[arg-type]
         .limit(limit)
         .with_for_update(skip_locked=True)  # nothing on SQLite: its lock is the transaction's
         .cte("candidates")
     )
     claim = (
-        update(ReminderRow)
-        .where(ReminderRow.id.in_(select(candidates.c.id)), *_due_now(now))  # type: ignore[union-attr]
+        update(table)
+        .where(table.id.in_(select(candidates.c.id)), *_due_now(now, table))  # type: ignore[union-attr]
         .values(
             claimed_by=claimant,
             lease_until=now + lease,
-            attempts=ReminderRow.attempts + 1,
+            attempts=table.attempts + 1,
         )
-        .returning(ReminderRow.id)  # type: ignore[arg-type]
+        .returning(table.id)  # type: ignore[arg-type]
     )
-    with Session(db) as session:
-        ids = list(session.exec(claim).scalars())  # type: ignore[call-overload]
-        claimed = _with_users(session, ReminderRow.id.in_(ids)) if ids else []  # type: ignore[union-attr]
-        session.commit()
-    return claimed
+    return list(session.exec(claim).scalars())  # type: ignore[call-overload]
 
 
 def due_reminders(db: Engine, *, now: datetime, limit: int | None = None) -> list[DueReminder]:
@@ -856,19 +872,26 @@ def _with_users(session: Session, *conditions: Any, limit: int | None = None) ->
     ]
 
 
-def renew_leases(db: Engine, *, ids: Sequence[int], claimant: str, until: datetime) -> set[int]:
+def renew_leases(
+    db: Engine,
+    *,
+    ids: Sequence[int],
+    claimant: str,
+    until: datetime,
+    table: Queue = ReminderRow,
+) -> set[int]:
     """Extend `claimant`'s leases of `ids` to `until`; the ids it still holds (scheduled)."""
     if not ids:
         return set()
     statement = (
-        update(ReminderRow)
+        update(table)
         .where(
-            ReminderRow.id.in_(ids),  # type: ignore[union-attr]
-            ReminderRow.claimed_by == claimant,  # type: ignore[arg-type]
-            ReminderRow.status == SCHEDULED,  # type: ignore[arg-type]
+            table.id.in_(ids),  # type: ignore[union-attr]
+            table.claimed_by == claimant,  # type: ignore[arg-type]
+            table.status == SCHEDULED,  # type: ignore[arg-type]
         )
         .values(lease_until=until.astimezone(UTC))
-        .returning(ReminderRow.id)  # type: ignore[arg-type]
+        .returning(table.id)  # type: ignore[arg-type]
     )
     with Session(db) as session:
         held = set(session.exec(statement).scalars())  # type: ignore[call-overload]
@@ -877,7 +900,14 @@ def renew_leases(db: Engine, *, ids: Sequence[int], claimant: str, until: dateti
 
 
 def start_sending(
-    db: Engine, *, reminder_id: int, user_id: int, claimant: str, now: datetime, lease: timedelta
+    db: Engine,
+    *,
+    reminder_id: int,
+    user_id: int,
+    claimant: str,
+    now: datetime,
+    lease: timedelta,
+    table: Queue = ReminderRow,
 ) -> str:
     """Right before a claimed reminder is sent: check it is still `claimant`'s to send and mark
     it "sending" (its lease renewed to `now + lease`), in one transaction.
@@ -887,20 +917,30 @@ def start_sending(
     sender took it over after our lease ran out). The user's row is locked first (shared), as
     the unit of work locks it before changing their reminders, so a /forget or a cancel either
     committed before this check or waits until the reminder is marked sending.
+
+    An announcement's delivery (`table` DeliveryRow) is also STOPPED (and cancelled) when the
+    user has turned the news off meanwhile.
     """
     with Session(db) as session:
-        active = session.exec(
-            select(User.active).where(User.id == user_id).with_for_update(read=True)  # type: ignore[arg-type]
+        user = session.exec(
+            select(User.active, User.news).where(User.id == user_id).with_for_update(read=True)  # type: ignore[arg-type]
         ).first()
-        row = session.get(ReminderRow, reminder_id, with_for_update=True)
-        if active is None or row is None or row.status not in (SCHEDULED, SENDING):
+        row = session.get(table, reminder_id, with_for_update=True)
+        if user is None or row is None or row.status not in (SCHEDULED, SENDING):
+            return STOPPED
+        active, news = user
+        if table is DeliveryRow and news is None:
+            row.status, row.lease_until, row.last_error = CANCELLED, None, "news turned off"
+            session.add(row)
+            session.commit()
             return STOPPED
         if row.claimed_by != claimant:
             return LOST
         if not active:
             row.status, row.lease_until = SKIPPED, None
             row.last_error = "user inactive (blocked the bot)"
-            stats.count(session, event=stats.REMINDER_SKIPPED, lang=row.lang, key=row.kind)
+            if isinstance(row, ReminderRow):
+                stats.count(session, event=stats.REMINDER_SKIPPED, lang=row.lang, key=row.kind)
             outcome = INACTIVE
         else:
             row.status, row.lease_until = SENDING, (now + lease).astimezone(UTC)
@@ -910,15 +950,15 @@ def start_sending(
     return outcome
 
 
-def unsend(db: Engine, *, reminder_id: int, claimant: str) -> None:
+def unsend(db: Engine, *, reminder_id: int, claimant: str, table: Queue = ReminderRow) -> None:
     """Telegram refused a send for now (flood control): the reminder goes back to scheduled,
     still claimed, so the user can cancel it while the sender waits."""
     statement = (
-        update(ReminderRow)
+        update(table)
         .where(
-            ReminderRow.id == reminder_id,  # type: ignore[arg-type]
-            ReminderRow.claimed_by == claimant,  # type: ignore[arg-type]
-            ReminderRow.status == SENDING,  # type: ignore[arg-type]
+            table.id == reminder_id,  # type: ignore[arg-type]
+            table.claimed_by == claimant,  # type: ignore[arg-type]
+            table.status == SENDING,  # type: ignore[arg-type]
         )
         .values(status=SCHEDULED)
     )
@@ -935,28 +975,31 @@ def finish_reminder(
     status: str,
     reason: str | None = None,
     at: datetime | None = None,
+    table: Queue = ReminderRow,
 ) -> bool:
-    """Record how a claimed reminder ended (sent, skipped, failed), and count it in the same
-    transaction; False if `claimant` no longer held it (the user cancelled it meanwhile, or
-    another sender took it over)."""
+    """Record how a claimed reminder (or announcement delivery) ended (sent, skipped, failed),
+    and count a reminder's in the same transaction; False if `claimant` no longer held it (the
+    user cancelled it meanwhile, or another sender took it over)."""
     moment = at or utcnow()
     values: dict[str, Any] = {"status": status, "lease_until": None, "last_error": _reason(reason)}
     if status == SENT:
         values["sent_at"] = moment.astimezone(UTC)
     statement = (
-        update(ReminderRow)
+        update(table)
         .where(
-            ReminderRow.id == reminder_id,  # type: ignore[arg-type]
-            ReminderRow.claimed_by == claimant,  # type: ignore[arg-type]
+            table.id == reminder_id,  # type: ignore[arg-type]
+            table.claimed_by == claimant,  # type: ignore[arg-type]
         )
         .values(**values)
-        .returning(ReminderRow.kind, ReminderRow.lang)  # type: ignore[arg-type]
+        .returning(table.id)  # type: ignore[arg-type]
     )
+    if table is ReminderRow:
+        statement = statement.returning(ReminderRow.kind, ReminderRow.lang)  # type: ignore[arg-type]
     with Session(db) as session:
         changed = session.exec(statement).all()  # type: ignore[call-overload]
-        event = _REMINDER_EVENTS.get(status)
+        event = _REMINDER_EVENTS.get(status) if table is ReminderRow else None
         if event is not None:
-            tallies = [stats.Tally(event, lang, kind) for kind, lang in changed]
+            tallies = [stats.Tally(event, lang, kind) for _, kind, lang in changed]
             stats.count_all(session, tallies, day=taipei_today(moment))
         session.commit()
     return len(changed) == 1
@@ -970,16 +1013,22 @@ _REMINDER_EVENTS = {
 
 
 def postpone_reminder(
-    db: Engine, *, reminder_id: int, claimant: str, reason: str, until: datetime
+    db: Engine,
+    *,
+    reminder_id: int,
+    claimant: str,
+    reason: str,
+    until: datetime,
+    table: Queue = ReminderRow,
 ) -> None:
     """A send failed for a reason that may pass (timeout, network): keep it scheduled, leased
     to nobody until `until`, so a later run tries again."""
     statement = (
-        update(ReminderRow)
+        update(table)
         .where(
-            ReminderRow.id == reminder_id,  # type: ignore[arg-type]
-            ReminderRow.claimed_by == claimant,  # type: ignore[arg-type]
-            ReminderRow.status.in_((SCHEDULED, SENDING)),  # type: ignore[attr-defined]
+            table.id == reminder_id,  # type: ignore[arg-type]
+            table.claimed_by == claimant,  # type: ignore[arg-type]
+            table.status.in_((SCHEDULED, SENDING)),  # type: ignore[attr-defined]
         )
         .values(status=SCHEDULED, lease_until=until.astimezone(UTC), last_error=_reason(reason))
     )
@@ -990,7 +1039,8 @@ def postpone_reminder(
 
 def block_user(db: Engine, *, user_id: int, reason: str) -> int:
     """Telegram says the user blocked the bot: mark them inactive and cancel every reminder
-    still scheduled for them (or being sent: it met the block); returns how many."""
+    and announcement still scheduled for them (or being sent: it met the block); returns how
+    many reminders."""
     with Session(db) as session:
         mark_inactive(session, user_id=user_id)
         cancelled = session.exec(
@@ -1003,9 +1053,156 @@ def block_user(db: Engine, *, user_id: int, reason: str) -> int:
             .returning(ReminderRow.kind, ReminderRow.lang)  # type: ignore[arg-type]
         ).all()  # type: ignore[call-overload]
         tallies = [stats.Tally(stats.REMINDER_CANCELLED, lang, kind) for kind, lang in cancelled]
+        session.exec(
+            update(DeliveryRow)
+            .where(
+                DeliveryRow.user_id == user_id,  # type: ignore[arg-type]
+                DeliveryRow.status.in_((SCHEDULED, SENDING)),  # type: ignore[attr-defined]
+            )
+            .values(status=CANCELLED, lease_until=None, last_error=_reason(reason))
+        )
         stats.count_all(session, tallies)
         session.commit()
     return len(cancelled)
+
+
+# --- announcements: the same sender over their deliveries ------------------------------------
+
+
+@dataclass(frozen=True)
+class DueDelivery:
+    """An announcement's delivery as a sender claimed it: to whom, in which language, what.
+
+    `lang` is the user's chosen language, else the one the chat was in when they turned the
+    news on."""
+
+    id: int
+    user_id: int
+    lang: str
+    text: str
+    button: str | None
+    attempts: int  # claims so far, this one included
+    active: bool  # False: the user blocked the bot
+
+
+@dataclass(frozen=True)
+class Recipients:
+    """Who an announcement goes to now (active, opted in, not sent it yet), by language, and
+    how many already had it."""
+
+    by_lang: dict[str, int]
+    already: int
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_lang.values())
+
+
+def _news_lang() -> Any:
+    """The language to send the news in: the chosen one, else the one it was turned on in."""
+    return func.coalesce(User.language, User.news)
+
+
+def save_announcement(
+    db: Engine, *, key: str, text_en: str, text_zh: str, button: str | None
+) -> int:
+    """Store the announcement named `key` (its text is updated if it was stored before, so
+    deliveries still to go carry a corrected text); its id."""
+    with Session(db) as session:
+        row = session.exec(select(Announcement).where(Announcement.key == key)).first()
+        row = row or Announcement(key=key, text_en=text_en, text_zh=text_zh)
+        row.text_en, row.text_zh, row.button = text_en, text_zh, button
+        session.add(row)
+        session.commit()
+        assert row.id is not None
+        return row.id
+
+
+def queue_announcement(db: Engine, *, announcement_id: int, now: datetime) -> int:
+    """A delivery, due at `now`, for every active user who opted in and has none of this
+    announcement yet (one INSERT … SELECT; the unique pair makes a concurrent run's rows
+    conflict, not double); how many were queued."""
+    insert = sqlite_insert if db.dialect.name == "sqlite" else postgresql_insert
+    users = select(
+        literal(announcement_id), User.id, literal(now.astimezone(UTC)), literal(SCHEDULED),
+        literal(0),
+    ).where(User.active, User.news.is_not(None))  # type: ignore[arg-type,union-attr]  # fmt: skip
+    statement = (
+        insert(DeliveryRow)
+        .from_select(["announcement_id", "user_id", "send_at", "status", "attempts"], users)
+        .on_conflict_do_nothing()
+    )
+    with Session(db) as session:
+        queued = session.exec(statement).rowcount  # type: ignore[call-overload]
+        session.commit()
+    return int(queued)
+
+
+def announcement_recipients(db: Engine, *, key: str) -> Recipients:
+    """Who the announcement named `key` would go to now, sending nothing (a dry run)."""
+    with Session(db) as session:
+        row = session.exec(select(Announcement.id).where(Announcement.key == key)).first()
+        had = (
+            select(DeliveryRow.user_id).where(DeliveryRow.announcement_id == row)  # type: ignore[arg-type]
+            if row is not None
+            else None
+        )
+        statement = (
+            select(_news_lang(), func.count())
+            .where(User.active, User.news.is_not(None))  # type: ignore[arg-type,union-attr]
+            .group_by(_news_lang())
+        )
+        already = 0
+        if had is not None:
+            statement = statement.where(User.id.not_in(had))  # type: ignore[attr-defined]
+            already = session.exec(
+                select(func.count()).where(
+                    DeliveryRow.announcement_id == row,  # type: ignore[arg-type]
+                    DeliveryRow.status == SENT,  # type: ignore[arg-type]
+                )
+            ).one()
+        by_lang = {lang: int(n) for lang, n in session.exec(statement)}
+    return Recipients(by_lang, int(already))
+
+
+def claim_due_deliveries(
+    db: Engine, *, now: datetime, lease: timedelta, claimant: str, limit: int
+) -> list[DueDelivery]:
+    """Claim up to `limit` due announcement deliveries for `claimant`, as
+    `claim_due_reminders` claims reminders."""
+    with Session(db) as session:
+        ids = _claim(session, DeliveryRow, now=now, lease=lease, claimant=claimant, limit=limit)
+        claimed = []
+        if ids:
+            statement = (
+                select(
+                    DeliveryRow,
+                    User.active,
+                    _news_lang(),
+                    Announcement.text_en,
+                    Announcement.text_zh,
+                    Announcement.button,
+                )
+                .join(User, User.id == DeliveryRow.user_id)  # type: ignore[arg-type]
+                .join(Announcement, Announcement.id == DeliveryRow.announcement_id)  # type: ignore[arg-type]
+                .where(DeliveryRow.id.in_(ids))  # type: ignore[union-attr]
+                .order_by(DeliveryRow.send_at, DeliveryRow.id)  # type: ignore[arg-type]
+            )
+            for row, active, shown, text_en, text_zh, button in session.exec(statement):
+                lang = next((known for known in LANGUAGES if known == shown), "en")
+                claimed.append(
+                    DueDelivery(
+                        id=row.id or 0,
+                        user_id=row.user_id,
+                        lang=lang,
+                        text=text_en if lang == "en" else text_zh,
+                        button=button,
+                        attempts=row.attempts,
+                        active=active,
+                    )
+                )
+        session.commit()
+    return claimed
 
 
 def _reminder(row: ReminderRow, *, chosen: str | None = None) -> Reminder:

@@ -182,7 +182,10 @@ TOUR: list[Event] = [
     Event.button("1:r:renewal:20270630:0"),
     Event.command("reminders"),
     Event.button("1:rx:renewal:2"),
+    Event.command("settings"),
+    Event.button("1:nw:1"),
     Event.command("mydata"),
+    Event.button("1:ns"),
     Event.button("1:rs:renewal"),
     Event.button("1:ra"),
     Event.button("1:h"),  # ask a person: consent, opened, already open, /mydata, closed
@@ -259,6 +262,8 @@ def test_every_template_renders_in_both_languages(knowledge, matcher, monkeypatc
     engine.handle(Event.command("mydata"), blocked, today=date(2026, 11, 21))
     ticket = TicketView(7, 1, lang, "open", None, None, "how to renew", ("renewal-how",))
     ticket_post(engine, ticket, bot_username="goldcard_test_bot")  # the staff's topic
+    engine.announcement("From 1 March 2027 …" if lang == "en" else "自 2027 年 3 月 1 日起 …",
+                        "guide:renew:3", lang)  # fmt: skip
     figures = stats.Figures(messages=3, answered=2, topics={"renewal-how": 2})
     figures.guides["apply"] = {"started": 1, "finished": 0}
     figures.calculators["renewal"] = 1

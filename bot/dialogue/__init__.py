@@ -19,6 +19,7 @@ the one `Dispatcher` in its `register(dispatcher)`:
 - `datepicker`: the month calendar under every date prompt (drawn only: `calculators` and
   `router` answer its buttons);
 - `reminders`: reminders of saved dates and the message a reminder sends;
+- `news`: /settings and its news toggle, and the message an announcement sends;
 - `privacy`: /mydata and /forget;
 - `handoff`: "Ask a person": consent, the open request, closing it, "was this helpful?";
 - `router`: what a typed message is (awaited text, small talk, a question);

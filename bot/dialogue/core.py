@@ -169,6 +169,8 @@ class State:
             tickets table; the engine changes it only through effects.
         answers: the latest answer messages sent (at most MAX_SENT_ANSWERS), oldest first.
         offered_hans: whether the user, writing in Simplified, was offered 简体中文 (once).
+        news: "News about procedure changes" (/settings): None (off, the default), or the
+            language the chat was in when the user turned it on.
     """
 
     lang: Language | None = None
@@ -184,6 +186,7 @@ class State:
     ticket: Literal["open", "blocked"] | None = None
     answers: tuple[SentAnswer, ...] = ()
     offered_hans: bool = False
+    news: Language | None = None
 
 
 # --- effects -----------------------------------------------------------------------------------

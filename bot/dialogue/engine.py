@@ -14,6 +14,7 @@ from bot.dialogue import (
     guide_flow,
     handoff,
     menus,
+    news,
     privacy,
     reminders,
     router,
@@ -37,7 +38,7 @@ from bot.schedule import Reminder
 from bot.textnorm import Lang
 
 # Every feature of the engine, each registering its commands, buttons, links and awaited texts.
-FEATURES = (menus, faq, guide_flow, calculators, reminders, privacy, handoff, router)
+FEATURES = (menus, faq, guide_flow, calculators, reminders, news, privacy, handoff, router)
 
 
 class Engine:
@@ -134,6 +135,13 @@ class Engine:
         turn = self._turn(State(), lang, today)
         with showing(lang):
             reply = reminders.reminder_message(turn, reminder, bot_username=bot_username)
+        return in_simplified(reply) if lang == HANS else reply
+
+    def announcement(self, text: str, button: str | None, lang: Language) -> Reply:
+        """The message an announcement sends (for `bot.announcements`): the news (`text`, in
+        Traditional for zh and zh-hans), its guide or topic button (`button`:
+        "guide:<id>[:<step>]" or "topic:<id>") and "Stop news"."""
+        reply = news.announcement(self._turn(State(), lang, date.min), text, button)
         return in_simplified(reply) if lang == HANS else reply
 
     # --- dispatch ------------------------------------------------------------------------------

@@ -34,7 +34,6 @@ def register(d: Dispatcher) -> None:
     d.add_command("help", lambda t, s, arg: ([help_reply(t, s)], s))
     d.add_command("menu", lambda t, s, arg: ([menu(t, s)], s))
     d.add_command("language", lambda t, s, arg: ([language_menu(t)], s))
-    d.add_command("settings", lambda t, s, arg: ([language_menu(t)], s))
     d.add_command("cancel", cancel)
     d.add_button(cb.Menu, lambda t, s, a: ([menu(t, s, edit=True)], s))
     d.add_button(cb.AskPrompt, lambda t, s, a: ([ask_prompt(t, edit=True)], s))

@@ -48,6 +48,7 @@ def my_data(turn: Turn, state: State) -> Reply:
         reminders=len(state.reminders),
         ticket=state.ticket or "",
         answers=len(state.answers),
+        news=state.news is not None,
     )
     rows = ((turn.button("🗑 Delete all my data", cb.ForgetAsk()),), menu_row(turn))
     return Reply(text, rows)

@@ -75,6 +75,9 @@ PERSONAL_BUTTONS = (
     cb.HandoffConsent,
     cb.HandoffClose,
     cb.HandoffFeedback,
+    # News is sent in private: it is turned on and off there.
+    cb.News,
+    cb.NewsStop,
 )
 # A command as Telegram makes them: /name, /name@bot, then the argument.
 COMMAND = re.compile(r"/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]+))?(?:\s+(.*))?", re.DOTALL)
