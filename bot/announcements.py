@@ -32,14 +32,17 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy import Engine as Database
+from telegram import Bot
 
 from bot import storage
-from bot.dialogue import Reply
+from bot.dialogue import Engine, Reply
 from bot.i18n import language_of
 from bot.knowledge import Knowledge
 from bot.models import AnnouncementDelivery, utcnow
 from bot.reminders import ReminderSender, Summary
 from bot.storage import DueDelivery
+from bot.telegram.sending import SharedBudget
 from bot.textnorm import CJK_RUN
 from bot.yamlsrc import Problem, YamlError, line_of, load_located
 
@@ -195,13 +198,11 @@ def run(*, path: str, dry_run: bool, rate: float | None) -> int:
     from telegram.error import InvalidToken, NetworkError
 
     from bot.config import Settings
-    from bot.dialogue import Engine
     from bot.knowledge import load_knowledge
     from bot.matching import Matcher
     from bot.redact import configure_logging, settings_secrets
     from bot.reminders import make_bot
     from bot.storage import SchemaError, UnwritableDatabase, create_db_engine, prepare
-    from bot.telegram.sending import SharedBudget
 
     os.environ.setdefault("PTB_TIMEDELTA", "true")  # RetryAfter.retry_after as a timedelta
     settings = Settings()
@@ -262,7 +263,9 @@ def run(*, path: str, dry_run: bool, rate: float | None) -> int:
     return 1 if summary.undone else 0
 
 
-async def _send(db: Any, engine: Any, bot: Any, *, rate: float, budget: Any) -> Summary:
+async def _send(
+    db: Database, engine: Engine, bot: Bot, *, rate: float, budget: SharedBudget | None
+) -> Summary:
     """One run of the announcement sender against `bot` (initialised and shut down here)."""
     async with bot:
         return await AnnouncementSender(db, engine, bot, rate=rate, budget=budget).run()
