@@ -4,6 +4,8 @@ never failing it (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 from datetime import date, datetime, timedelta
 
@@ -29,6 +31,7 @@ from bot.storage import (
     record_feedback,
 )
 from bot.telegram.app import build_application
+from tests.conftest import ROOT
 from tests.fakebotapi import JSON, Call, FakeBotApi, parse_html, polling
 from tests.test_dialogue import TODAY, Chat, ScriptedMatcher
 
@@ -337,3 +340,11 @@ def test_the_stats_command_prints_text_or_json_and_refuses_a_bad_date(
     assert first["languages"]["zh"]["feedback"] == {}  # the 👎 was given today
     assert main(["stats", "--since", "16/11/2026x"]) == 2
     assert capsys.readouterr().err == "--since: '16/11/2026x' is not a date (2026-11-30)\n"
+
+
+def test_the_bot_starts_without_importing_matplotlib():
+    code = "import sys, bot.telegram.app, bot.__main__; print('matplotlib' in sys.modules)"
+    found = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert found.stdout == "False\n"
