@@ -4,6 +4,7 @@ PostgreSQL, both languages, through the fake Bot API)."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -317,3 +318,29 @@ def test_news_turned_on_in_simplified_keeps_simplified(db, engine):
     chat.command("settings")
     chat.press("📰 打开程序异动通知")
     assert chat.state().news == "zh-hans"
+
+
+async def test_announce_sends_once_and_says_so_then_a_second_run_sends_nothing(
+    tmp_path, fake, monkeypatch, capsys
+):
+    url = f"sqlite:///{tmp_path / 'news.sqlite3'}"
+    db = create_db_engine(url)
+    migrate(db)
+    users(db, [(101, None, "en", True), (102, None, None, True)])
+    db.dispose()
+    fake.user(id=101)
+    fake.user(id=102)
+    for name, value in (
+        ("DATABASE_URL", url),
+        ("BOT_TOKEN", fake.token),
+        ("TELEGRAM_API_BASE_URL", fake.base_url),
+    ):
+        monkeypatch.setenv(name, value)
+    path = str(write(tmp_path, FILE))
+    assert await asyncio.to_thread(main, ["announce", path]) == 0
+    assert await asyncio.to_thread(main, ["announce", path]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "announcement renewal-form-2027: 1 sent, 0 skipped, 0 failed",
+        "announcement renewal-form-2027: 0 sent, 0 skipped, 0 failed",
+    ]
+    assert [c.get("chat_id") for c in fake.calls_to("sendMessage")] == [101]
