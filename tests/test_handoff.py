@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine as Database
+from sqlalchemy import update
 from sqlmodel import Session, select
 from telegram.ext import Application
 
@@ -21,6 +22,7 @@ from bot.simplified import to_simplified
 from bot.storage import converse
 from bot.telegram.app import api_urls, build_application
 from tests.fakebotapi import JSON, Call, FakeBotApi, parse_html, polling
+from tests.test_reminders import remind_process
 
 STAFF_MEMBER = 5_151_515
 
@@ -445,6 +447,26 @@ async def test_a_ticket_closes_itself_after_7_days_without_a_message(
     assert fake.topics[staff["id"]][thread]["closed"]
     assert "7 days" in fake.last_bot_message(ada["id"])["text"]
     assert "7 days" in fake.topic_messages(staff["id"], thread)[-1]["text"]
+
+
+async def test_the_remind_cron_job_closes_a_ticket_idle_for_7_days_with_nothing_else_due(
+    fake: FakeBotApi, shared_db: Database, engine: Engine, staff: JSON
+) -> None:
+    ada = fake.user("Ada")
+    async with polling(application_for(fake, shared_db, engine, staff)):
+        thread, _ = await open_ticket(fake, ada, staff, "en", UNKNOWN["en"])
+    with Session(shared_db) as session:  # a week and a day without a message
+        session.exec(update(Ticket).values(last_message_at=utcnow() - timedelta(days=8)))
+        session.commit()
+    url = shared_db.url.render_as_string(hide_password=False)
+    process = await remind_process(fake, url)
+    out, err = await process.communicate()
+    assert process.returncode == 0, err.decode()
+    assert out.decode().strip() == (
+        "reminders: 0 sent, 0 skipped, 0 failed; requests to a person closed after 7 days: 1"
+    )
+    assert fake.topics[staff["id"]][thread]["closed"]
+    assert "7 days" in fake.last_bot_message(ada["id"])["text"]
 
 
 async def test_a_staff_group_that_cannot_take_topics_closes_the_request_and_says_so(
