@@ -348,3 +348,32 @@ def test_the_bot_starts_without_importing_matplotlib():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert found.stdout == "False\n"
+
+
+async def test_link_in_the_staff_group_answers_in_its_topic(fake: FakeBotApi, shared_db, engine):
+    """STAFF_IDS may use staff commands where staff work: /link in a topic of the staff group is
+    answered in that topic; outside the staff group it stays an unknown command."""
+    desk_group = fake.group("Gold Card help desk", forum=True)
+    fake.topics[desk_group["id"]] = {78: {"name": "Links", "icon_color": 7322096, "closed": False}}
+    other_group = fake.group("Applicants' chat")
+    settings = Settings.from_mapping(
+        {
+            "BOT_TOKEN": fake.token,
+            "TELEGRAM_API_BASE_URL": fake.base_url,
+            "STAFF_IDS": str(STAFF_ID),
+            "STAFF_CHAT_ID": str(desk_group["id"]),
+        }
+    )
+    application = build_application(settings, db=shared_db, engine=engine)
+    staff = fake.user("Staff", language_code="en", id=STAFF_ID)
+    async with polling(application):
+        (found,) = await _said(
+            fake, fake.command(staff, "link", "renew gold card", chat=desk_group, thread_id=78)
+        )
+        *_welcome, elsewhere = await _said(
+            fake, fake.command(staff, "link", "renew", chat=other_group), count=2
+        )
+
+    assert found.get("message_thread_id") == 78
+    assert "?start=t_renewal-how" in found["text"]
+    assert "don't know the command /link" in parse_html(elsewhere["text"])[0]

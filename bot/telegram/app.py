@@ -198,10 +198,9 @@ def add_handlers(
             )
         )
 
-    # Staff first: for anyone else /link is just an unknown command (no hint it exists).
-    application.add_handler(
-        CommandHandler("link", handlers.staff_link, filters.User(staff_ids) & private)
-    )
+    # Staff first: for anyone else /link is just an unknown command (no hint it exists). Where
+    # staff work: the staff group (answered in its topic), or STAFF_IDS in private.
+    application.add_handler(CommandHandler("link", handlers.staff_link, staff))
     # The figures: anyone in the staff group (it is the help desk's), staff in private.
     staff_places = filters.User(staff_ids) & private
     if staff_chat_id is not None:

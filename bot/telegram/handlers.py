@@ -14,6 +14,7 @@ from telegram import (
     BotCommand,
     BotCommandScopeChat,
     InlineQueryResultsButton,
+    LinkPreviewOptions,
     Message,
     MessageEntity,
     ReactionTypeEmoji,
@@ -263,6 +264,14 @@ async def staff_link(update: Update, context: Context) -> None:
         lang=language_of(_language(update)),
         bot_username=context.bot.username,
     )
+    message = update.effective_message
+    if message is not None and message.chat.type != ChatType.PRIVATE:
+        # The staff group: in the topic it was asked in (send_replies knows no topics).
+        for chunk in split_html(html):
+            await message.reply_html(
+                chunk, do_quote=False, link_preview_options=LinkPreviewOptions(is_disabled=True)
+            )
+        return
     await send_replies(context.bot, update.effective_chat.id, [Reply(html)])
 
 
