@@ -196,6 +196,8 @@ class Figures:
     none_of_these: int = 0
     declined: dict[str, int] = field(default_factory=dict)  # by reason
     handed_off: int = 0
+    handoff_helpful: int = 0  # "was this helpful?" after a person answered: yes
+    handoff_unhelpful: int = 0  # …: no
     active_users: int = 0
     feedback: dict[str, dict[str, int]] = field(default_factory=dict)  # topic: {"up", "down"}
     topics: dict[str, int] = field(default_factory=dict)  # answered + chosen, by topic
@@ -223,6 +225,8 @@ class Figures:
             "declined": self.declined_total,
             "declined_by_reason": dict(sorted(self.declined.items())),
             "handed_off": self.handed_off,
+            "handoff_helpful": self.handoff_helpful,
+            "handoff_unhelpful": self.handoff_unhelpful,
             "active_users": self.active_users,
             "feedback": dict(sorted(self.feedback.items())),
             "top_topics": [{"topic": t, "count": n} for t, n in self.top_topics],
@@ -313,6 +317,10 @@ def _add(f: Figures, event: str, key: str, n: int) -> None:
         f.declined[key] = f.declined.get(key, 0) + n
     elif event == HANDED_OFF:
         f.handed_off += n
+    elif event == HANDOFF_HELPFUL:
+        f.handoff_helpful += n
+    elif event == HANDOFF_UNHELPFUL:
+        f.handoff_unhelpful += n
     elif event == ACTIVE_USER:
         f.active_users += n
     elif event in (GUIDE_STARTED, GUIDE_FINISHED):

@@ -305,6 +305,23 @@ def test_the_weekly_report_keeps_weeks_and_languages_apart(db):
     assert chart_is_png(stats.chart_png(report))
 
 
+@LANGS
+def test_was_a_persons_answer_helpful_is_in_the_report(db, lang):
+    with Session(db) as session:
+        stats.count(session, event=stats.HANDED_OFF, lang=lang, day=TODAY, n=3)
+        stats.count(session, event=stats.HANDOFF_HELPFUL, lang=lang, day=TODAY, n=2)
+        stats.count(session, event=stats.HANDOFF_UNHELPFUL, lang=lang, day=TODAY)
+        session.commit()
+    report = stats.weekly(db, since=TODAY, until=TODAY)
+    figures = report.weeks[0].languages[lang]
+    assert (figures.handoff_helpful, figures.handoff_unhelpful) == (2, 1)
+    assert report.as_json()["weeks"][0]["languages"][lang]["handoff_helpful"] == 2
+    text = stats.report_html(report, lang)
+    assert {"en": "A person's answers, helpful 👍/👎: 2/1", "zh": "真人回覆是否有幫助 👍/👎：2/1"}[
+        lang
+    ] in text.replace("&#39;", "'")
+
+
 def test_thumbs_come_from_the_anonymous_feedback_by_topic(db):
     _seed(db)
     today = taipei_today()
