@@ -125,6 +125,29 @@ def test_a_thumbs_down_reaction_offers_the_help_desk_as_the_button_does(chat):
     assert feedback_rows(chat.db) == [("renewal-how", False, RENEW["en"])] * 2
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_feedback_buttons_count_once_per_answer_message_with_its_reaction(chat, lang):
+    """Pressed twice, or pressed and then reacted to, an answer message counts once; where the
+    adapter cannot say which message (the terminal), every press counts, as before."""
+    chat.lang = lang
+    chat.start()
+    [answer] = chat.say(RENEW[lang])
+    remember_answers(chat.db, user_id=chat.user_id, sent=[(101, "renewal-how")])
+    up, down = (b.data for row in answer.buttons for b in row if b.label[0] in "👍👎")
+
+    def press(data: str, message_id: int | None) -> list[Reply]:
+        event = Event.button(data, language=TELEGRAM[lang], message_id=message_id)
+        return converse(chat.db, chat.engine, user_id=chat.user_id, event=event, today=TODAY)
+
+    [thanks] = press(up, 101)
+    assert press(up, 101)[0].text == thanks.text  # thanked again, not counted again
+    assert react(chat, 101, "👎") == []  # the reaction on the same message: counted already
+    assert feedback_rows(chat.db) == [("renewal-how", True, RENEW[lang])]
+    assert chat.state().answers == (SentAnswer(101, "renewal-how", counted=True),)
+    press(down, None)
+    assert len(feedback_rows(chat.db)) == 2
+
+
 @pytest.mark.parametrize(
     "emoji", [("❤",), ("👍", "👎"), ("🔥", "🤔"), ()], ids=["heart", "both", "others", "none"]
 )

@@ -60,8 +60,12 @@ class Event:
         return cls("command", name, arg, language=language)
 
     @classmethod
-    def button(cls, data: str, *, language: str | None = None) -> Event:
-        return cls("button", data, language=language)
+    def button(
+        cls, data: str, *, language: str | None = None, message_id: int | None = None
+    ) -> Event:
+        """A button pressed; `message_id`, when the adapter knows it, is the message it is on
+        (a 👍/👎 on an answer counts once per message, as a reaction does)."""
+        return cls("button", data, "" if message_id is None else str(message_id), language)
 
     @classmethod
     def start(cls, payload: str = "", *, language: str | None = None) -> Event:
@@ -78,6 +82,11 @@ class Event:
     def reaction_message(self) -> int | None:
         """The message a reaction event is on."""
         return int(self.text) if self.kind == "reaction" and self.text.isdigit() else None
+
+    @property
+    def pressed_message(self) -> int | None:
+        """The message a pressed button is on, when the adapter said."""
+        return int(self.arg) if self.kind == "button" and self.arg.isdigit() else None
 
 
 # --- replies -----------------------------------------------------------------------------------
@@ -287,6 +296,7 @@ class Turn:
     now: datetime | None = None  # the moment of the event; None: the start of `today`
     handoff: bool = False  # a staff group takes requests for a person (STAFF_CHAT_ID is set)
     hans: bool = False
+    pressed: int | None = None  # the message a pressed button is on, when known
 
     @property
     def language(self) -> Language:

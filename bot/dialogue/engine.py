@@ -102,6 +102,7 @@ class Engine:
             case "command":
                 replies, new_state = self._command(turn, current, event.text, event.arg)
             case "button":
+                turn.pressed = event.pressed_message
                 replies, new_state = self._button(turn, current, event.text)
             case _:
                 replies, new_state = router.message(

@@ -143,10 +143,20 @@ def none_of_these(turn: Turn, state: State, action: cb.NoneOfThese) -> Outcome:
 def feedback(turn: Turn, state: State, action: cb.Feedback) -> Outcome:
     if action.topic not in turn.knowledge.faq:
         return [expired(turn, state)], state
-    _record_feedback(turn, state, action.topic, action.helpful)
+    # On an answer message the user still has (the latest ones): counted once, whether by
+    # button or reaction; pressed again, thanked again but not counted again.
+    sent = next((a for a in state.answers if a.message_id == turn.pressed), None)
+    if sent is not None and sent.topic != action.topic:
+        sent = None  # not the message this button is on after all
+    new_state = state
+    if sent is None or not sent.counted:
+        if sent is not None:
+            counted = tuple(replace(a, counted=True) if a is sent else a for a in state.answers)
+            new_state = replace(state, answers=counted)
+        _record_feedback(turn, new_state, action.topic, action.helpful)
     if action.helpful:
-        return [Reply(turn.render("thanks_feedback.html"))], state
-    return [help_desk(turn, state, "sorry_feedback.html")], state
+        return [Reply(turn.render("thanks_feedback.html"))], new_state
+    return [help_desk(turn, new_state, "sorry_feedback.html")], new_state
 
 
 def reaction(turn: Turn, state: State, message_id: int, emoji: str) -> Outcome:

@@ -215,11 +215,13 @@ async def button(update: Update, context: Context) -> None:
         return
     with suppress(BadRequest):  # too old to answer (a backlog after a restart): act on it still
         await query.answer()
-    event = Event.button(data, language=_language(update))
+    own_chat = chat_id == query.from_user.id  # where answers' message ids are remembered
+    pressed = query.message.message_id if own_chat and query.message else None
+    event = Event.button(data, language=_language(update), message_id=pressed)
     handled = await desk(context).converse(query.from_user.id, event, update_id=update.update_id)
     replies = await handoff.carry_out(update, context, handled)
     answers = await send_replies(context.bot, chat_id, replies, pressed=query.message)
-    if chat_id == query.from_user.id:  # the user's own chat: reactions there can be on them
+    if own_chat:  # the user's own chat: reactions there can be on them
         await desk(context).remember_answers(query.from_user.id, answers)
     await _chat_commands(update, context, replies)
 
