@@ -304,34 +304,26 @@ class Matcher:
         self.vocab = _Vocabulary((g.id, g.terms()) for g in knowledge.synonyms)
         self._phrases: list[_Phrase] = []
         raw: dict[str, list[Counter[str]]] = defaultdict(list)
+
+        def add_phrase(topic_id: str, text: str) -> None:
+            folded = self.vocab.fold(normalize(text))
+            feats = self.vocab.features(folded, tuning, correct=False)
+            if feats:
+                raw[topic_id].append(feats)
+                self._phrases.append(_Phrase(topic_id, _fuzz_text(folded), dict(feats)))
+                self.vocab.learn(feats)
+
         for entry in knowledge.faq.values():
             for text in _phrases_of(entry):
-                folded = self.vocab.fold(normalize(text))
-                feats = self.vocab.features(folded, tuning, correct=False)
-                if not feats:
-                    continue
-                raw[entry.id].append(feats)
-                self._phrases.append(_Phrase(entry.id, _fuzz_text(folded), dict(feats)))
-                self.vocab.learn(feats)
+                add_phrase(entry.id, text)
         # Out-of-scope questions are a class of their own: a question closest to them is declined.
         for group in knowledge.out_of_scope:
-            topic_id = OUT_OF_SCOPE_PREFIX + group.id
             for lang in LANGS:
                 for text in group.questions[lang]:
-                    folded = self.vocab.fold(normalize(text))
-                    feats = self.vocab.features(folded, tuning, correct=False)
-                    if feats:
-                        raw[topic_id].append(feats)
-                        self._phrases.append(_Phrase(topic_id, _fuzz_text(folded), dict(feats)))
-                        self.vocab.learn(feats)
+                    add_phrase(OUT_OF_SCOPE_PREFIX + group.id, text)
         for topic_id, text in learned:
             if topic_id in raw:  # a topic or out-of-scope class the content still has
-                folded = self.vocab.fold(normalize(text))
-                feats = self.vocab.features(folded, tuning, correct=False)
-                if feats:
-                    raw[topic_id].append(feats)
-                    self._phrases.append(_Phrase(topic_id, _fuzz_text(folded), dict(feats)))
-                    self.vocab.learn(feats)
+                add_phrase(topic_id, text)
         answers: dict[str, Counter[str]] = defaultdict(Counter)
         for entry in knowledge.faq.values():
             text = " ".join(entry.answer[lang] for lang in LANGS)
