@@ -394,3 +394,18 @@ async def test_link_in_the_staff_group_answers_in_its_topic(fake: FakeBotApi, sh
     assert found.get("message_thread_id") == 78
     assert "?start=t_renewal-how" in found["text"]
     assert "don't know the command /link" in parse_html(elsewhere["text"])[0]
+
+
+async def test_a_bad_stats_date_is_explained_in_the_staff_members_simplified(
+    fake: FakeBotApi, shared_db, engine
+):
+    settings = Settings.from_mapping(
+        {"BOT_TOKEN": fake.token, "TELEGRAM_API_BASE_URL": fake.base_url, "STAFF_IDS": "7"}
+    )
+    application = build_application(settings, db=shared_db, engine=engine)
+    staff = fake.user("客服", language_code="zh-hans", id=7)
+    async with polling(application):
+        (bad_date,) = await _said(fake, fake.command(staff, "stats", "2026-13-01"))
+    reason, usage = bad_date["text"].split("\n", 1)
+    assert reason.startswith("没有13月") and "请输入" in reason  # 简体, like the usage below it
+    assert usage.startswith("/stats 显示最近 8 周")

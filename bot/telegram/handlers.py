@@ -28,8 +28,9 @@ from bot import callbacks as cb
 from bot import stats
 from bot.dates import DateInputError, read_date, taipei_today
 from bot.dialogue import N_, Button, Event, Reply, command_menu
-from bot.i18n import lang_of, language_of, translations
+from bot.i18n import HANS, lang_of, language_of, translations
 from bot.redact import redact
+from bot.simplified import to_simplified
 from bot.storage import DatabaseFileGone
 from bot.telegram import handoff
 from bot.telegram.desk import desk
@@ -290,7 +291,9 @@ async def staff_stats(update: Update, context: Context) -> None:
         since = read_date(arg, today=today).value if arg else None
     except DateInputError as exc:
         usage = translations(lang).gettext(STATS_USAGE)
-        reason = exc.message(lang_of(_language(update)))  # its reasons exist in en and zh
+        reason = exc.message(lang_of(lang))  # its reasons exist in en and zh (Traditional)
+        if lang == HANS:
+            reason = to_simplified(reason)
         await message.reply_text(f"{reason}\n{usage}", do_quote=False)
         return
     report = await desk(context).figures(since=since, until=today)
