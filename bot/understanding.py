@@ -265,6 +265,9 @@ _OTHER_PERMIT = re.compile(
     re.I,
 )
 _THE_CARD = re.compile(r"gold[\s-]?card|金卡|就業金卡|就业金卡|four-in-one|4-in-1", re.I)
+# Permanent residency: no tutorial says anything of it, so a message about it, with the card named
+# or not ("does my time on the gold card count toward APRC?"), is about another permit.
+_PERMANENT = re.compile(r"\baprc\b|permanent\s+residen\w*|plum\s+blossom\s+card|永久居留|梅花卡", re.I)
 
 
 # A dependant's own rights (may my spouse work, may my children study): the tutorials cover only
@@ -312,6 +315,8 @@ def scope(text: str) -> Scope:
         return Scope(_NEGATED_CLAUSE.sub(" ", text), OTHER_PERMITS)
     if _OTHER_PERMIT.search(text) and not _THE_CARD.search(text):
         return Scope(text, OTHER_PERMITS)
+    if _about_permanent_residency(_NEGATED_CLAUSE.sub(" ", text)):
+        return Scope(text, OTHER_PERMITS)
     if (
         _DEPENDANTS_RIGHTS.search(text)
         and _NAMES_DEPENDANT.search(text)
@@ -320,6 +325,18 @@ def scope(text: str) -> Scope:
         return Scope(text, GOLD_CARD_GAPS)  # "my wife and I both want to apply" is a question
     kept = _NEGATED_CLAUSE.sub(" ", text)
     return Scope(kept if _words(kept) >= 2 else text)
+
+
+# "a Hong Kong permanent resident" is who applies, not a permit applied for.
+_HK_MACAU_BEFORE = re.compile(r"(?:hong\s*kong|hk|macau|macao)\W*$", re.I)
+
+
+def _about_permanent_residency(text: str) -> bool:
+    """Whether the message is about Taiwan's permanent residency (APRC, 梅花卡)."""
+    return any(
+        not _HK_MACAU_BEFORE.search(text[max(0, m.start() - 16) : m.start()])
+        for m in _PERMANENT.finditer(text)
+    )
 
 
 # --- what kind of message --------------------------------------------------------------------
