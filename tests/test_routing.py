@@ -274,3 +274,43 @@ def test_domain_vocabulary_of_everyday_wording(router, text, topic) -> None:
     """Being logged out, mainland mail services, "before applying", "good for", leaving
     Taiwan: concepts of synonyms.yaml, so wordings the samples never use still arrive."""
     assert router.route(text, today=TODAY).topic == topic
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Does my time on the gold card count toward APRC?",
+        "我用金卡住滿五年，可以申請永久居留嗎？",
+        "After five years with a gold card, how do I get permanent residency?",
+    ],
+)
+def test_permanent_residency_is_another_permit_even_with_the_card_named(router, text) -> None:
+    """No tutorial says anything of APRC: naming the card does not bring it in scope."""
+    route = router.route(text, today=TODAY)
+    assert route.topic is None and route.declined_as == "other-permits"
+
+
+def test_a_hong_kong_permanent_resident_is_who_applies_not_a_permit(router) -> None:
+    route = router.route(
+        "I'm a Hong Kong permanent resident, anything special when I apply for the gold card?",
+        today=TODAY,
+    )
+    assert route.declined_as is None and route.topic is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("how many years is my gold crad valid", "validity-period"),
+        ("補件的文件要去哪裡上船？", "supplement-how"),
+        ("送出申請後要去哪李繳費", "pay-online"),
+        (
+            "I applied from inside Taiwan last week, can I fly to Bangkok on Friday?",
+            "apply-from-inside-taiwan",
+        ),
+    ],
+)
+def test_common_slips_and_travel_wording(router, text, topic) -> None:
+    """A transposed "crad", the input method's 上船 for 上傳 and 哪李 for 哪裡, and a flight out
+    of Taiwan while the application is reviewed ("last week" is not "how long it lasts")."""
+    assert router.route(text, today=TODAY).topic == topic
