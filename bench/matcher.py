@@ -31,7 +31,8 @@ TODAY = date(2026, 12, 3)
 # Written without reading knowledge/: the closest thing here to the hidden judging set.
 # holdout-router.yaml: long, compound, dated and scoped messages, also written without the content.
 DEFAULT_HOLDOUT = [ROOT / "bench" / name for name in ("holdout-questions.yaml",
-                                                      "holdout-router.yaml")]  # fmt: skip
+                                                      "holdout-router.yaml",
+                                                      "holdout-3.yaml")]  # fmt: skip
 
 # Questions no topic should answer, written for this benchmark (not from the dev set).
 OUT_OF_SCOPE = [
