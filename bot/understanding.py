@@ -267,7 +267,9 @@ _OTHER_PERMIT = re.compile(
 _THE_CARD = re.compile(r"gold[\s-]?card|金卡|就業金卡|就业金卡|four-in-one|4-in-1", re.I)
 # Permanent residency: no tutorial says anything of it, so a message about it, with the card named
 # or not ("does my time on the gold card count toward APRC?"), is about another permit.
-_PERMANENT = re.compile(r"\baprc\b|permanent\s+residen\w*|plum\s+blossom\s+card|永久居留|梅花卡", re.I)
+_PERMANENT = re.compile(
+    r"\baprc\b|permanent\s+residen\w*|plum\s+blossom\s+card|永久居留|梅花卡", re.I
+)
 
 
 # A dependant's own rights (may my spouse work, may my children study): the tutorials cover only
