@@ -37,7 +37,7 @@ test: $(TEST_STAMP) $(MO)
 	$(BIN)/python -m ruff check bot tests bench
 	$(BIN)/python -m ruff format --check bot tests bench
 	$(BIN)/python -m bot check
-	$(BIN)/python -m pytest -n 2
+	$(BIN)/python -m pytest
 
 lint: $(TEST_STAMP)
 	$(BIN)/python -m ruff check --fix bot tests bench
