@@ -164,15 +164,8 @@ class AnnouncementSender(ReminderSender):
 
     table = AnnouncementDelivery
 
-    def _claim(self) -> Sequence[Any]:
-        return self._db(
-            storage.claim_due_deliveries,
-            self.db,
-            now=self.now(),
-            lease=self.lease,
-            claimant=self.claimant,
-            limit=self.batch_size,
-        )
+    def _claim_due(self, db: Database, **claim: Any) -> Sequence[Any]:
+        return storage.claim_due_deliveries(db, **claim)
 
     def _skip_reasons(self, batch: Sequence[Any], today: date) -> list[str | None]:
         return [None if item.active else "user inactive (blocked the bot)" for item in batch]

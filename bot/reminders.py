@@ -160,7 +160,7 @@ class ReminderSender:
 
     `now` is the clock due reminders and leases are measured against (the CLI's `--now` fixes
     it); the pacing is by the real clock. The announcement sender (`bot.announcements`) is this
-    sender over another table (`table`): it claims (`_claim`), skips (`_skip_reasons`) and
+    sender over another table (`table`): it claims (`_claim_due`), skips (`_skip_reasons`) and
     renders (`_render`) its own rows, and everything else is the same.
     """
 
@@ -240,19 +240,22 @@ class ReminderSender:
             await self._deliver(item, today)
 
     def _claim(self) -> Sequence[Any]:
-        """Claim the next batch of due reminders.
+        """Claim the next batch of due rows (`_claim_due`: reminders here).
 
         Raises:
             DatabaseDown: the database failed twice in a row.
         """
         return self._db(
-            storage.claim_due_reminders,
+            self._claim_due,
             self.db,
             now=self.now(),
             lease=self.lease,
             claimant=self.claimant,
             limit=self.batch_size,
         )
+
+    def _claim_due(self, db: Database, **claim: Any) -> Sequence[Any]:
+        return storage.claim_due_reminders(db, **claim)
 
     def _skip_reasons(self, batch: Sequence[Any], today: date) -> list[str | None]:
         return skip_reasons(batch, today=today)
