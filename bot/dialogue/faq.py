@@ -16,6 +16,7 @@ from bot.dialogue.core import (
     RecordFeedback,
     RecordUnanswered,
     Reply,
+    SentAnswer,
     State,
     Turn,
 )
@@ -145,14 +146,12 @@ def feedback(turn: Turn, state: State, action: cb.Feedback) -> Outcome:
         return [expired(turn, state)], state
     # On an answer message the user still has (the latest ones): counted once, whether by
     # button or reaction; pressed again, thanked again but not counted again.
-    sent = next((a for a in state.answers if a.message_id == turn.pressed), None)
+    sent = _sent_answer(state, turn.pressed)
     if sent is not None and sent.topic != action.topic:
         sent = None  # not the message this button is on after all
     new_state = state
     if sent is None or not sent.counted:
-        if sent is not None:
-            counted = tuple(replace(a, counted=True) if a is sent else a for a in state.answers)
-            new_state = replace(state, answers=counted)
+        new_state = state if sent is None else _counted(state, sent)
         _record_feedback(turn, new_state, action.topic, action.helpful)
     if action.helpful:
         return [Reply(turn.render("thanks_feedback.html"))], new_state
@@ -164,17 +163,27 @@ def reaction(turn: Turn, state: State, message_id: int, emoji: str) -> Outcome:
     counts as the feedback buttons do (the same anonymous record; a 👎 offers the help desk, a
     👍 needs no reply). Once counted, changing or removing it counts nothing: the record is
     anonymous, so nothing could take it back. Other reactions and other messages: nothing."""
-    sent = next((a for a in state.answers if a.message_id == message_id), None)
+    sent = _sent_answer(state, message_id)
     verdicts = {THUMBS[e] for e in emoji.split() if e in THUMBS}
     if sent is None or sent.counted or len(verdicts) != 1 or sent.topic not in turn.knowledge.faq:
         return [], state
     helpful = verdicts.pop()
-    counted = tuple(replace(a, counted=True) if a is sent else a for a in state.answers)
-    new_state = replace(state, answers=counted)
+    new_state = _counted(state, sent)
     _record_feedback(turn, new_state, sent.topic, helpful)
     if helpful:
         return [], new_state
     return [help_desk(turn, new_state, "sorry_feedback.html")], new_state
+
+
+def _sent_answer(state: State, message_id: int | None) -> SentAnswer | None:
+    """The answer message `message_id` among the latest the user got, if it is one."""
+    return next((a for a in state.answers if a.message_id == message_id), None)
+
+
+def _counted(state: State, sent: SentAnswer) -> State:
+    """`state` with feedback on the answer message `sent` counted."""
+    answers = tuple(replace(a, counted=True) if a is sent else a for a in state.answers)
+    return replace(state, answers=answers)
 
 
 def _record_feedback(turn: Turn, state: State, topic: str, helpful: bool) -> None:
